@@ -1,0 +1,163 @@
+package crm
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence of the whole module. Two implementations exist
+// (SQLite and PostgreSQL) and both pass the same contract suite
+// (internal/store/storetest). A store runs SQL and nothing else: the rules
+// live in the services.
+type Store interface {
+	// Engine names the database engine: "sqlite" or "postgres".
+	Engine() string
+	// InTx runs fn in one transaction: every call on the Store it is given is
+	// part of it; an error or panic rolls everything back.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	Close() error
+
+	UserStore
+	SessionStore
+	CustomerStore
+	ContactStore
+	CatalogStore
+	RecordStore
+	ImportStore
+}
+
+// UserStore keeps users, API tokens, per-user preferences and sign-in failures.
+type UserStore interface {
+	CreateUser(ctx context.Context, u *User) error // sets ID; Conflict when the e-mail is taken
+	GetUser(ctx context.Context, id int64) (*User, error)
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	CountUsers(ctx context.Context) (int, error)
+	UpdateUser(ctx context.Context, id int64, p UserPatch, now time.Time) (*User, error)
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// UserByTokenHash returns the active user owning a live token and marks it used.
+	UserByTokenHash(ctx context.Context, hash []byte, now time.Time) (*User, error)
+	ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, userID, tokenID int64, now time.Time) error
+
+	GetUserPref(ctx context.Context, userID int64, key string) (string, error) // "" when unset
+	SetUserPref(ctx context.Context, userID int64, key, value string) error
+
+	RecordLoginFailure(ctx context.Context, email, ip string, at time.Time) error
+	CountLoginFailures(ctx context.Context, email, ip string, since time.Time) (int, error)
+	ClearLoginFailures(ctx context.Context, email string) error
+}
+
+// SessionStore backs web sessions (the scs Store contract).
+type SessionStore interface {
+	SessionFind(ctx context.Context, token string, now time.Time) ([]byte, bool, error)
+	SessionCommit(ctx context.Context, token string, data []byte, expiry time.Time) error
+	SessionDelete(ctx context.Context, token string) error
+	SessionDeleteExpired(ctx context.Context, now time.Time) error
+}
+
+// CustomerStore keeps customers and their tags, segments, scores and custom values.
+type CustomerStore interface {
+	CreateCustomer(ctx context.Context, c NewCustomer) (int64, error)
+	// GetCustomer returns one customer whole, with contacts.
+	GetCustomer(ctx context.Context, id int64) (*Customer, error)
+	UpdateCustomer(ctx context.Context, id int64, p CustomerPatch, now time.Time) error
+	// SetOwner changes the owner when the current owner equals expect (nil =
+	// unclaimed) or when expect is AnyOwner. It reports whether it changed.
+	SetOwner(ctx context.Context, id int64, owner *int64, expect OwnerExpectation, now time.Time) (bool, error)
+	SetArchived(ctx context.Context, id int64, archivedAt *time.Time, mergedInto *int64, now time.Time) error
+	FindCustomers(ctx context.Context, q CustomerQuery) (*CustomerPage, error)
+
+	AddCustomerTags(ctx context.Context, customerID int64, tagIDs []int64, now time.Time) (added int, err error)
+	RemoveCustomerTag(ctx context.Context, customerID, tagID int64, now time.Time) (bool, error)
+	SetScore(ctx context.Context, customerID, productID int64, score *int, now time.Time) error
+	// SetCustomValue stores a custom value as JSON text; nil clears it.
+	SetCustomValue(ctx context.Context, customerID, fieldID int64, jsonValue *string, now time.Time) error
+	AddSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64, now time.Time) (added int, err error)
+	RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (removed int, err error)
+}
+
+// OwnerExpectation is the condition of a conditional owner change.
+type OwnerExpectation struct {
+	Any    bool   // change whoever owns it
+	UserID *int64 // nil = must be unclaimed
+}
+
+// ContactStore keeps contacts and their suppression state and history.
+type ContactStore interface {
+	// AddContact inserts a contact (value already normalised). The first
+	// contact of a channel becomes primary. Conflict when the customer already
+	// has that channel and value.
+	AddContact(ctx context.Context, c *Contact, now time.Time) error
+	GetContact(ctx context.Context, id int64) (*Contact, error)
+	UpdateContactValue(ctx context.Context, id int64, value string, now time.Time) error
+	// MakePrimary makes the contact the only primary of its channel on its customer.
+	MakePrimary(ctx context.Context, id int64, now time.Time) error
+	// RemoveContact takes a contact off its customer (kept, with its
+	// suppression, for the audit trail); another contact of the channel
+	// becomes primary.
+	RemoveContact(ctx context.Context, id int64, now time.Time) error
+	FindContactsByValue(ctx context.Context, ch Channel, value string) ([]Contact, error)
+	// SetSuppression records a suppress (s non-nil) or unsuppress (s nil) and
+	// appends ev to the contact's history, in one step.
+	SetSuppression(ctx context.Context, contactID int64, s *Suppression, ev SuppressionEvent) error
+	ListSuppressionEvents(ctx context.Context, contactID int64) ([]SuppressionEvent, error)
+}
+
+// CatalogStore keeps the organisation's shared lists: companies, tags,
+// segments, products and custom field definitions.
+type CatalogStore interface {
+	CreateCompany(ctx context.Context, c *Company) error // Conflict on a case-insensitive name clash
+	GetCompany(ctx context.Context, id int64) (*Company, error)
+	FindCompanyByName(ctx context.Context, name string) (*Company, error)
+	ListCompanies(ctx context.Context, q string, limit int) ([]Company, error)
+	UpdateCompany(ctx context.Context, c *Company) error
+
+	// EnsureTags returns the tags of these names, creating missing ones;
+	// names match case-insensitively.
+	EnsureTags(ctx context.Context, names []string, now time.Time) ([]Tag, error)
+	ListTags(ctx context.Context) ([]Tag, error)
+
+	CreateSegment(ctx context.Context, s *Segment) error
+	GetSegment(ctx context.Context, id int64) (*Segment, error)
+	ListSegments(ctx context.Context) ([]Segment, error)
+	RenameSegment(ctx context.Context, id int64, name string, now time.Time) error
+
+	CreateProduct(ctx context.Context, p *Product) error
+	ListProducts(ctx context.Context) ([]Product, error)
+	UpdateProduct(ctx context.Context, p *Product) error
+
+	CreateCustomField(ctx context.Context, f *CustomField) error
+	ListCustomFields(ctx context.Context, includeRetired bool) ([]CustomField, error)
+	UpdateCustomField(ctx context.Context, f *CustomField) error
+}
+
+// RecordStore keeps what belongs to a customer over time: messages, deals,
+// notes, tasks and the activity log.
+type RecordStore interface {
+	AddMessage(ctx context.Context, m *Message) error // an inbound one marks the customer has_inbound
+	ListMessages(ctx context.Context, customerID int64, limit int) ([]Message, error)
+
+	CreateDeal(ctx context.Context, d *Deal) error
+	UpdateDeal(ctx context.Context, d *Deal) error
+	ListDeals(ctx context.Context, customerID int64) ([]Deal, error)
+	CreateNote(ctx context.Context, n *Note) error
+	UpdateNote(ctx context.Context, n *Note) error
+	ListNotes(ctx context.Context, customerID int64) ([]Note, error)
+	CreateTask(ctx context.Context, t *Task) error
+	UpdateTask(ctx context.Context, t *Task) error
+	ListTasks(ctx context.Context, customerID int64) ([]Task, error)
+
+	AddActivity(ctx context.Context, a *Activity) error
+	// ListActivity pages newest first; beforeID 0 starts at the newest.
+	ListActivity(ctx context.Context, customerID, beforeID int64, limit int) ([]Activity, error)
+}
+
+// ImportStore keeps import jobs.
+type ImportStore interface {
+	CreateImport(ctx context.Context, j *ImportJob) error
+	GetImport(ctx context.Context, id int64) (*ImportJob, error)
+	UpdateImport(ctx context.Context, j *ImportJob) error
+	ListImports(ctx context.Context, limit int) ([]ImportJob, error)
+}

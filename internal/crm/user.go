@@ -1,0 +1,56 @@
+package crm
+
+import "time"
+
+// Role is what a user may do: admins manage settings and anyone's customers.
+type Role string
+
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleMember }
+
+// User is a person who signs in.
+type User struct {
+	ID           int64     `json:"id"`
+	Email        string    `json:"email"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	Active       bool      `json:"active"`
+	PasswordHash string    `json:"-"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// IsAdmin reports whether the user has the admin role.
+func (u *User) IsAdmin() bool { return u != nil && u.Role == RoleAdmin }
+
+// UserRef is the short form of a user inside other objects (a customer's owner).
+type UserRef struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// UserPatch changes a user; nil fields are left alone.
+type UserPatch struct {
+	Name         *string
+	Role         *Role
+	Active       *bool
+	PasswordHash *string
+}
+
+// APIToken is a personal bearer token; only its SHA-256 hash is stored.
+type APIToken struct {
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Hash       []byte     `json:"-"`
+	Prefix     string     `json:"prefix"` // first characters, to recognise a token in a list
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}

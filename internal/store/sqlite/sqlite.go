@@ -1,0 +1,114 @@
+// Package sqlite opens the SQLite store (the default): a pure-Go driver, WAL,
+// one writer connection and a small pool of read-only connections, with the
+// schema migrated on open (goose for ours, rivermigrate for River's).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/acme/crm/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite store.
+type Store struct {
+	*sqlstore.Store
+	Path string
+}
+
+// pragmas: WAL for concurrent readers, a busy timeout, foreign keys, and
+// BEGIN IMMEDIATE so read-then-write transactions queue instead of failing.
+const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+	"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate&_time_format=sqlite"
+
+// Open opens (creating when missing) the database file at path and migrates it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create the database folder %s: %w", dir, err)
+		}
+	}
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	w, err := sql.Open("sqlite", base)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1) // SQLite has one writer; River also wants one connection
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("migrating SQLite database %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
+	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
+	return &Store{Store: sqlstore.New(dialect{}, w, r), Path: path}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return err
+	}
+	rm, err := rivermigrate.New(riversqlite.New(db), nil)
+	if err != nil {
+		return err
+	}
+	_, err = rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+type dialect struct{}
+
+func (dialect) Name() string { return "sqlite" }
+
+func (dialect) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// SearchCondition matches a name or e-mail prefix.
+func (dialect) SearchCondition(q string, next int) (string, []any) {
+	p := likePrefix(q)
+	return fmt.Sprintf(`(c.name_key LIKE $%d ESCAPE '\' OR c.primary_email LIKE $%d ESCAPE '\')`, next, next), []any{p}
+}
+
+func likePrefix(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+}

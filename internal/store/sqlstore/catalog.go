@@ -1,0 +1,258 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+func (s *Store) CreateCompany(ctx context.Context, c *crm.Company) error {
+	c.CreatedAt = ts(c.CreatedAt)
+	c.UpdatedAt = c.CreatedAt
+	err := s.wq().QueryRowContext(ctx,
+		`INSERT INTO companies (name, domain, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
+		c.Name, c.Domain, c.CreatedAt).Scan(&c.ID)
+	return s.conflict(err, "a company named "+c.Name+" already exists")
+}
+
+const companyCols = `co.id, co.name, co.domain, co.created_at, co.updated_at,
+	(SELECT count(*) FROM customers c WHERE c.company_id = co.id AND c.archived_at IS NULL)`
+
+func scanCompany(row interface{ Scan(...any) error }) (*crm.Company, error) {
+	var c crm.Company
+	if err := row.Scan(&c.ID, &c.Name, &c.Domain, &c.CreatedAt, &c.UpdatedAt, &c.Customers); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	return &c, nil
+}
+
+func (s *Store) GetCompany(ctx context.Context, id int64) (*crm.Company, error) {
+	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co WHERE co.id = $1`, id))
+	return c, notFound(err, "company")
+}
+
+func (s *Store) FindCompanyByName(ctx context.Context, name string) (*crm.Company, error) {
+	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co WHERE lower(co.name) = lower($1)`,
+		strings.TrimSpace(name)))
+	return c, notFound(err, "company")
+}
+
+// ListCompanies lists companies whose name starts with q (case-insensitively), by name.
+func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.Company, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	rows, err := s.rq().QueryContext(ctx,
+		`SELECT `+companyCols+` FROM companies co
+		 WHERE lower(co.name) LIKE $1 ESCAPE '\'
+		 ORDER BY lower(co.name), co.id LIMIT $2`, likePrefix(q), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []crm.Company
+	for rows.Next() {
+		c, err := scanCompany(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
+	c.UpdatedAt = ts(c.UpdatedAt)
+	res, err := s.wq().ExecContext(ctx, `UPDATE companies SET name = $2, domain = $3, updated_at = $4 WHERE id = $1`,
+		c.ID, c.Name, c.Domain, c.UpdatedAt)
+	err = mustAffect(res, err, "company")
+	return s.conflict(err, "a company named "+c.Name+" already exists")
+}
+
+// EnsureTags returns the named tags, creating the missing ones.
+func (s *Store) EnsureTags(ctx context.Context, names []string, now time.Time) ([]crm.Tag, error) {
+	var out []crm.Tag
+	err := s.inTx(ctx, func(tx *Store) error {
+		seen := map[string]bool{}
+		for _, n := range names {
+			n = strings.TrimSpace(n)
+			key := strings.ToLower(n)
+			if n == "" || seen[key] {
+				continue
+			}
+			seen[key] = true
+			if _, err := tx.wq().ExecContext(ctx,
+				`INSERT INTO tags (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, n, ts(now)); err != nil {
+				return err
+			}
+			var t crm.Tag
+			if err := tx.wq().QueryRowContext(ctx, `SELECT id, name, created_at FROM tags WHERE lower(name) = $1`, key).
+				Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
+				return err
+			}
+			t.CreatedAt = t.CreatedAt.UTC()
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) ListTags(ctx context.Context) ([]crm.Tag, error) {
+	rows, err := s.rq().QueryContext(ctx,
+		`SELECT t.id, t.name, t.created_at, (SELECT count(*) FROM customer_tags ct WHERE ct.tag_id = t.id)
+		 FROM tags t ORDER BY lower(t.name)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []crm.Tag
+	for rows.Next() {
+		var t crm.Tag
+		if err := rows.Scan(&t.ID, &t.Name, &t.CreatedAt, &t.Customers); err != nil {
+			return nil, err
+		}
+		t.CreatedAt = t.CreatedAt.UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) CreateSegment(ctx context.Context, sg *crm.Segment) error {
+	sg.CreatedAt = ts(sg.CreatedAt)
+	sg.UpdatedAt = sg.CreatedAt
+	err := s.wq().QueryRowContext(ctx,
+		`INSERT INTO segments (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, sg.Name, sg.CreatedAt).Scan(&sg.ID)
+	return s.conflict(err, "a segment named "+sg.Name+" already exists")
+}
+
+const segmentCols = `sg.id, sg.name, sg.created_at, sg.updated_at, (SELECT count(*) FROM segment_members m WHERE m.segment_id = sg.id)`
+
+func scanSegment(row interface{ Scan(...any) error }) (*crm.Segment, error) {
+	var sg crm.Segment
+	if err := row.Scan(&sg.ID, &sg.Name, &sg.CreatedAt, &sg.UpdatedAt, &sg.Members); err != nil {
+		return nil, err
+	}
+	sg.CreatedAt, sg.UpdatedAt = sg.CreatedAt.UTC(), sg.UpdatedAt.UTC()
+	return &sg, nil
+}
+
+func (s *Store) GetSegment(ctx context.Context, id int64) (*crm.Segment, error) {
+	sg, err := scanSegment(s.rq().QueryRowContext(ctx, `SELECT `+segmentCols+` FROM segments sg WHERE sg.id = $1`, id))
+	return sg, notFound(err, "segment")
+}
+
+func (s *Store) ListSegments(ctx context.Context) ([]crm.Segment, error) {
+	rows, err := s.rq().QueryContext(ctx, `SELECT `+segmentCols+` FROM segments sg ORDER BY lower(sg.name)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []crm.Segment
+	for rows.Next() {
+		sg, err := scanSegment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *sg)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) RenameSegment(ctx context.Context, id int64, name string, now time.Time) error {
+	res, err := s.wq().ExecContext(ctx, `UPDATE segments SET name = $2, updated_at = $3 WHERE id = $1`, id, name, ts(now))
+	return s.conflict(mustAffect(res, err, "segment"), "a segment named "+name+" already exists")
+}
+
+func (s *Store) CreateProduct(ctx context.Context, p *crm.Product) error {
+	err := s.wq().QueryRowContext(ctx, `INSERT INTO products (key, name, position) VALUES ($1, $2, $3) RETURNING id`,
+		p.Key, p.Name, p.Position).Scan(&p.ID)
+	return s.conflict(err, "a product with key "+p.Key+" already exists")
+}
+
+func (s *Store) ListProducts(ctx context.Context) ([]crm.Product, error) {
+	rows, err := s.rq().QueryContext(ctx, `SELECT id, key, name, position FROM products ORDER BY position, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []crm.Product
+	for rows.Next() {
+		var p crm.Product
+		if err := rows.Scan(&p.ID, &p.Key, &p.Name, &p.Position); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) UpdateProduct(ctx context.Context, p *crm.Product) error {
+	return s.exec1(ctx, "product", `UPDATE products SET name = $2, position = $3 WHERE id = $1`, p.ID, p.Name, p.Position)
+}
+
+func (s *Store) CreateCustomField(ctx context.Context, f *crm.CustomField) error {
+	opts, err := json.Marshal(nonNil(f.Options))
+	if err != nil {
+		return err
+	}
+	f.CreatedAt = ts(f.CreatedAt)
+	err = s.wq().QueryRowContext(ctx,
+		`INSERT INTO custom_fields (key, label, type, options, position, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		f.Key, f.Label, string(f.Type), string(opts), f.Position, f.CreatedAt).Scan(&f.ID)
+	return s.conflict(err, "a custom field with key "+f.Key+" already exists")
+}
+
+func (s *Store) ListCustomFields(ctx context.Context, includeRetired bool) ([]crm.CustomField, error) {
+	rows, err := s.rq().QueryContext(ctx,
+		`SELECT id, key, label, type, options, position, retired_at, created_at FROM custom_fields
+		 WHERE $1 OR retired_at IS NULL ORDER BY position, id`, includeRetired)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []crm.CustomField
+	for rows.Next() {
+		var f crm.CustomField
+		var opts string
+		var retired sql.NullTime
+		if err := rows.Scan(&f.ID, &f.Key, &f.Label, &f.Type, &opts, &f.Position, &retired, &f.CreatedAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(opts), &f.Options); err != nil {
+			return nil, err
+		}
+		f.RetiredAt, f.CreatedAt = timePtr(retired), f.CreatedAt.UTC()
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// UpdateCustomField changes label, options, position and retirement (key and type are fixed).
+func (s *Store) UpdateCustomField(ctx context.Context, f *crm.CustomField) error {
+	opts, err := json.Marshal(nonNil(f.Options))
+	if err != nil {
+		return err
+	}
+	return s.exec1(ctx, "custom field",
+		`UPDATE custom_fields SET label = $2, options = $3, position = $4, retired_at = $5 WHERE id = $1`,
+		f.ID, f.Label, string(opts), f.Position, tsp(f.RetiredAt))
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// likePrefix makes a LIKE pattern matching lower-cased values that start with q.
+func likePrefix(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+}

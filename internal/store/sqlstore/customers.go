@@ -1,0 +1,364 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+const customerCols = `c.id, c.full_name, c.first_name, c.last_name, c.primary_email, c.primary_phone,
+	c.language, c.country, c.timezone, c.has_inbound, c.created_at, c.updated_at, c.archived_at, c.merged_into,
+	co.id, co.name, u.id, u.name, u.email`
+
+const customerFrom = ` FROM customers c LEFT JOIN companies co ON co.id = c.company_id LEFT JOIN users u ON u.id = c.owner_id`
+
+func scanCustomer(row interface{ Scan(...any) error }) (*crm.Customer, error) {
+	var c crm.Customer
+	var archived sql.NullTime
+	var merged, coID, uID sql.NullInt64
+	var coName, uName, uEmail sql.NullString
+	if err := row.Scan(&c.ID, &c.FullName, &c.FirstName, &c.LastName, &c.PrimaryEmail, &c.PrimaryPhone,
+		&c.Language, &c.Country, &c.Timezone, &c.HasInbound, &c.CreatedAt, &c.UpdatedAt, &archived, &merged,
+		&coID, &coName, &uID, &uName, &uEmail); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	c.ArchivedAt, c.MergedInto = timePtr(archived), int64Ptr(merged)
+	if coID.Valid {
+		c.Company = &crm.CompanyRef{ID: coID.Int64, Name: coName.String}
+	}
+	if uID.Valid {
+		c.Owner = &crm.UserRef{ID: uID.Int64, Name: uName.String, Email: uEmail.String}
+	}
+	c.AvatarURL = crm.AvatarURL(c.PrimaryEmail)
+	c.Tags, c.Segments = []string{}, []int64{}
+	c.Scores, c.Custom = map[string]int{}, map[string]any{}
+	return &c, nil
+}
+
+// CreateCustomer inserts a customer row (contacts, tags and the rest are added separately).
+func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (int64, error) {
+	var id int64
+	at := ts(n.CreatedAt)
+	err := s.wq().QueryRowContext(ctx,
+		`INSERT INTO customers (full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		n.FullName, n.FirstName, n.LastName, crm.NameKey(n.FullName), nullInt(n.CompanyID), nullInt(n.OwnerID),
+		n.Language, n.Country, n.Timezone, at).Scan(&id)
+	return id, err
+}
+
+// GetCustomer returns one customer with everything that hangs off it.
+func (s *Store) GetCustomer(ctx context.Context, id int64) (*crm.Customer, error) {
+	c, err := scanCustomer(s.rq().QueryRowContext(ctx, `SELECT `+customerCols+customerFrom+` WHERE c.id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "customer")
+	}
+	if err := s.hydrate(ctx, []*crm.Customer{c}); err != nil {
+		return nil, err
+	}
+	contacts, err := s.listContacts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.Contacts = contacts
+	return c, nil
+}
+
+// hydrate loads tags, segments, scores and custom values of a page of
+// customers: four queries whatever the page size.
+func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*crm.Customer, len(cs))
+	ids := make([]any, len(cs))
+	for i, c := range cs {
+		byID[c.ID] = c
+		ids[i] = c.ID
+	}
+	in := placeholders(1, len(ids))
+	type loader struct {
+		sql  string
+		scan func(rows *sql.Rows) error
+	}
+	loaders := []loader{
+		{`SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ` + in + ` ORDER BY lower(t.name)`,
+			func(rows *sql.Rows) error {
+				var id int64
+				var name string
+				if err := rows.Scan(&id, &name); err != nil {
+					return err
+				}
+				byID[id].Tags = append(byID[id].Tags, name)
+				return nil
+			}},
+		{`SELECT customer_id, segment_id FROM segment_members WHERE customer_id IN ` + in + ` ORDER BY segment_id`,
+			func(rows *sql.Rows) error {
+				var id, seg int64
+				if err := rows.Scan(&id, &seg); err != nil {
+					return err
+				}
+				byID[id].Segments = append(byID[id].Segments, seg)
+				return nil
+			}},
+		{`SELECT cs.customer_id, p.key, cs.score FROM customer_scores cs JOIN products p ON p.id = cs.product_id WHERE cs.customer_id IN ` + in,
+			func(rows *sql.Rows) error {
+				var id int64
+				var key string
+				var score int
+				if err := rows.Scan(&id, &key, &score); err != nil {
+					return err
+				}
+				byID[id].Scores[key] = score
+				return nil
+			}},
+		{`SELECT cv.customer_id, f.key, cv.value FROM custom_values cv JOIN custom_fields f ON f.id = cv.field_id WHERE cv.customer_id IN ` + in,
+			func(rows *sql.Rows) error {
+				var id int64
+				var key, raw string
+				if err := rows.Scan(&id, &key, &raw); err != nil {
+					return err
+				}
+				var v any
+				if err := json.Unmarshal([]byte(raw), &v); err != nil {
+					return fmt.Errorf("custom value %s of customer %d: %w", key, id, err)
+				}
+				byID[id].Custom[key] = v
+				return nil
+			}},
+	}
+	for _, l := range loaders {
+		rows, err := s.rq().QueryContext(ctx, l.sql, ids...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := l.scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "($from, $from+1, ...)" for n arguments.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// UpdateCustomer applies a patch to identity fields.
+func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatch, now time.Time) error {
+	sets := []string{"updated_at = $2"}
+	args := []any{id, ts(now)}
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, fmt.Sprintf("%s = $%d", col, len(args)))
+	}
+	if p.FullName != nil {
+		set("full_name", *p.FullName)
+		set("name_key", crm.NameKey(*p.FullName))
+	}
+	if p.FirstName != nil {
+		set("first_name", *p.FirstName)
+	}
+	if p.LastName != nil {
+		set("last_name", *p.LastName)
+	}
+	if p.CompanyID != nil {
+		set("company_id", nullInt(*p.CompanyID))
+	}
+	if p.Language != nil {
+		set("language", *p.Language)
+	}
+	if p.Country != nil {
+		set("country", *p.Country)
+	}
+	if p.Timezone != nil {
+		set("timezone", *p.Timezone)
+	}
+	return s.exec1(ctx, "customer", `UPDATE customers SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...)
+}
+
+// SetOwner is the conditional owner change behind claim and friends: one
+// UPDATE whose WHERE holds the expectation, so of concurrent claims exactly one wins.
+func (s *Store) SetOwner(ctx context.Context, id int64, owner *int64, expect crm.OwnerExpectation, now time.Time) (bool, error) {
+	q := `UPDATE customers SET owner_id = $2, updated_at = $3 WHERE id = $1`
+	args := []any{id, nullInt(owner), ts(now)}
+	switch {
+	case expect.Any:
+	case expect.UserID == nil:
+		q += ` AND owner_id IS NULL`
+	default:
+		q += ` AND owner_id = $4`
+		args = append(args, *expect.UserID)
+	}
+	res, err := s.wq().ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 0 {
+		var one int
+		if err := s.wq().QueryRowContext(ctx, `SELECT 1 FROM customers WHERE id = $1`, id).Scan(&one); err != nil {
+			return false, notFound(err, "customer")
+		}
+	}
+	return n > 0, nil
+}
+
+// SetArchived archives (archivedAt set) or restores (nil) a customer, recording a merge target.
+func (s *Store) SetArchived(ctx context.Context, id int64, archivedAt *time.Time, mergedInto *int64, now time.Time) error {
+	return s.exec1(ctx, "customer",
+		`UPDATE customers SET archived_at = $2, merged_into = $3, updated_at = $4 WHERE id = $1`,
+		id, tsp(archivedAt), nullInt(mergedInto), ts(now))
+}
+
+func (s *Store) touch(ctx context.Context, customerID int64, now time.Time) error {
+	return s.exec1(ctx, "customer", `UPDATE customers SET updated_at = $2 WHERE id = $1`, customerID, ts(now))
+}
+
+func (s *Store) AddCustomerTags(ctx context.Context, customerID int64, tagIDs []int64, now time.Time) (int, error) {
+	added := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		for _, tid := range tagIDs {
+			res, err := tx.wq().ExecContext(ctx,
+				`INSERT INTO customer_tags (customer_id, tag_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+				customerID, tid, ts(now))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+		if added > 0 {
+			return tx.touch(ctx, customerID, now)
+		}
+		return nil
+	})
+	return added, err
+}
+
+func (s *Store) RemoveCustomerTag(ctx context.Context, customerID, tagID int64, now time.Time) (bool, error) {
+	var removed bool
+	err := s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.wq().ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_id = $1 AND tag_id = $2`, customerID, tagID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if removed = n > 0; removed {
+			return tx.touch(ctx, customerID, now)
+		}
+		return nil
+	})
+	return removed, err
+}
+
+func (s *Store) SetScore(ctx context.Context, customerID, productID int64, score *int, now time.Time) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		var err error
+		if score == nil {
+			_, err = tx.wq().ExecContext(ctx, `DELETE FROM customer_scores WHERE customer_id = $1 AND product_id = $2`, customerID, productID)
+		} else {
+			_, err = tx.wq().ExecContext(ctx,
+				`INSERT INTO customer_scores (customer_id, product_id, score) VALUES ($1, $2, $3)
+				 ON CONFLICT (customer_id, product_id) DO UPDATE SET score = excluded.score`, customerID, productID, *score)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.touch(ctx, customerID, now)
+	})
+}
+
+func (s *Store) SetCustomValue(ctx context.Context, customerID, fieldID int64, jsonValue *string, now time.Time) error {
+	return s.inTx(ctx, func(tx *Store) error {
+		var err error
+		if jsonValue == nil {
+			_, err = tx.wq().ExecContext(ctx, `DELETE FROM custom_values WHERE customer_id = $1 AND field_id = $2`, customerID, fieldID)
+		} else {
+			_, err = tx.wq().ExecContext(ctx,
+				`INSERT INTO custom_values (customer_id, field_id, value) VALUES ($1, $2, $3)
+				 ON CONFLICT (customer_id, field_id) DO UPDATE SET value = excluded.value`, customerID, fieldID, *jsonValue)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.touch(ctx, customerID, now)
+	})
+}
+
+// chunk is how many ids one statement carries (well under both engines' parameter limits).
+const chunk = 500
+
+func (s *Store) AddSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64, now time.Time) (int, error) {
+	added := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		for start := 0; start < len(customerIDs); start += chunk {
+			ids := customerIDs[start:min(start+chunk, len(customerIDs))]
+			var b strings.Builder
+			args := []any{segmentID, ts(now)}
+			for i, id := range ids {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				args = append(args, id)
+				fmt.Fprintf(&b, "($1, $%d, $2)", len(args))
+			}
+			res, err := tx.wq().ExecContext(ctx,
+				`INSERT INTO segment_members (segment_id, customer_id, added_at) VALUES `+b.String()+` ON CONFLICT DO NOTHING`, args...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			added += int(n)
+		}
+		return nil
+	})
+	return added, err
+}
+
+func (s *Store) RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (int, error) {
+	removed := 0
+	err := s.inTx(ctx, func(tx *Store) error {
+		for start := 0; start < len(customerIDs); start += chunk {
+			ids := customerIDs[start:min(start+chunk, len(customerIDs))]
+			args := []any{segmentID}
+			for _, id := range ids {
+				args = append(args, id)
+			}
+			res, err := tx.wq().ExecContext(ctx,
+				`DELETE FROM segment_members WHERE segment_id = $1 AND customer_id IN `+placeholders(2, len(ids)), args...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			removed += int(n)
+		}
+		return nil
+	})
+	return removed, err
+}

@@ -1,0 +1,180 @@
+// Package sqlstore is the SQL shared by both stores. SQLite (modernc) and
+// PostgreSQL (pgx) both bind $1, $2 by position and both speak RETURNING,
+// ON CONFLICT, partial and expression indexes and row-value comparisons, so
+// the queries are written once here; what differs (connection set-up,
+// migrations, error codes, text search, bulk loading) is a Dialect supplied by
+// internal/store/sqlite and internal/store/postgres.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// Dialect is what differs between the engines.
+type Dialect interface {
+	Name() string
+	// IsUniqueViolation reports a unique or primary key constraint failure.
+	IsUniqueViolation(err error) bool
+	// SearchCondition returns a SQL condition (on alias c = customers) that
+	// matches the search text, with its arguments numbered from next.
+	SearchCondition(q string, next int) (cond string, args []any)
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store implements crm.Store over database/sql.
+type Store struct {
+	d  Dialect
+	w  *sql.DB // the writer (SQLite: one connection)
+	r  *sql.DB // readers (may be the same pool as w)
+	tx *sql.Tx // set inside InTx
+}
+
+var _ crm.Store = (*Store)(nil)
+
+// New returns a Store over a writer pool and a reader pool (may be the same).
+func New(d Dialect, writer, reader *sql.DB) *Store {
+	return &Store{d: d, w: writer, r: reader}
+}
+
+// Engine names the database engine.
+func (s *Store) Engine() string { return s.d.Name() }
+
+// DB returns the writer pool (for migrations, River and bulk loaders).
+func (s *Store) DB() *sql.DB { return s.w }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+// rq returns where reads go: the transaction when in one, else the readers.
+func (s *Store) rq() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.r
+}
+
+// wq returns where writes go.
+func (s *Store) wq() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.w
+}
+
+// InTx runs fn in one transaction on the writer.
+func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err error) {
+	if s.tx != nil {
+		return fn(s) // already in one: join it
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		err = tx.Commit()
+	}()
+	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx})
+}
+
+// inTx runs fn in a transaction of this package's own type.
+func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.InTx(ctx, func(tx crm.Store) error { return fn(tx.(*Store)) })
+}
+
+// ts is how every time is written: UTC, microseconds (PostgreSQL's precision),
+// so that both engines store and compare the same instant.
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// tsp is ts for optional times.
+func tsp(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return ts(*t)
+}
+
+func timePtr(nt sql.NullTime) *time.Time {
+	if !nt.Valid {
+		return nil
+	}
+	t := nt.Time.UTC()
+	return &t
+}
+
+func int64Ptr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// conflict turns a unique violation into a crm conflict with msg; other errors pass through.
+func (s *Store) conflict(err error, msg string) error {
+	if err != nil && s.d.IsUniqueViolation(err) {
+		return &crm.Error{Code: crm.CodeConflict, Message: msg, Err: err}
+	}
+	return err
+}
+
+// notFound turns sql.ErrNoRows into a crm not-found error.
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return crm.NotFound(what)
+	}
+	return err
+}
+
+// mustAffect returns a not-found error when an update touched no row.
+func mustAffect(res sql.Result, err error, what string) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return crm.NotFound(what)
+	}
+	return nil
+}
+
+// exec1 runs a statement that must touch at least one row, else reports what as not found.
+func (s *Store) exec1(ctx context.Context, what, query string, args ...any) error {
+	res, err := s.wq().ExecContext(ctx, query, args...)
+	return mustAffect(res, err, what)
+}
