@@ -4,28 +4,28 @@ import "time"
 
 // Customer is a person the team sells to.
 type Customer struct {
-	ID           int64             `json:"id"`
-	FullName     string            `json:"full_name"`
-	FirstName    string            `json:"first_name"`
-	LastName     string            `json:"last_name"`
-	PrimaryEmail string            `json:"primary_email"`
-	PrimaryPhone string            `json:"primary_phone"`
-	AvatarURL    string            `json:"avatar_url"`
-	Company      *CompanyRef       `json:"company"`
-	Owner        *UserRef          `json:"owner"`
-	Tags         []string          `json:"tags"`
-	Segments     []int64           `json:"segments"`
-	Language     string            `json:"language"`
-	Country      string            `json:"country"`
-	Timezone     string            `json:"timezone"`
-	Scores       map[string]int    `json:"scores"`
-	Custom       map[string]any    `json:"custom"`
-	HasInbound   bool              `json:"has_inbound"`
-	CreatedAt    time.Time         `json:"created_at"`
-	UpdatedAt    time.Time         `json:"updated_at"`
-	ArchivedAt   *time.Time        `json:"archived_at"`
-	MergedInto   *int64            `json:"merged_into"`
-	Contacts     []Contact         `json:"contacts,omitempty"`
+	ID           int64          `json:"id"`
+	FullName     string         `json:"full_name"`
+	FirstName    string         `json:"first_name"`
+	LastName     string         `json:"last_name"`
+	PrimaryEmail string         `json:"primary_email"`
+	PrimaryPhone string         `json:"primary_phone"`
+	AvatarURL    string         `json:"avatar_url"`
+	Company      *CompanyRef    `json:"company"`
+	Owner        *UserRef       `json:"owner"`
+	Tags         []string       `json:"tags"`
+	Segments     []int64        `json:"segments"`
+	Language     string         `json:"language"`
+	Country      string         `json:"country"`
+	Timezone     string         `json:"timezone"`
+	Scores       map[string]int `json:"scores"`
+	Custom       map[string]any `json:"custom"`
+	HasInbound   bool           `json:"has_inbound"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UpdatedAt    time.Time      `json:"updated_at"`
+	ArchivedAt   *time.Time     `json:"archived_at"`
+	MergedInto   *int64         `json:"merged_into"`
+	Contacts     []Contact      `json:"contacts,omitempty"`
 }
 
 // Archived reports whether the customer is archived.

@@ -1,0 +1,243 @@
+// Package accounts holds the rules about users: creating them, signing in
+// (with throttling), first-run set-up, roles, and personal API tokens.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// Throttling: after MaxFailures failed sign-ins for one e-mail (or many from
+// one address) within Window, further attempts are refused until it passes.
+const (
+	MaxFailures = 5
+	Window      = 15 * time.Minute
+	MinPassword = 8
+	MaxPassword = 128
+)
+
+// ErrBadCredentials is the one message for a wrong e-mail, a wrong password
+// or a deactivated user, so that sign-in never reveals which e-mails exist.
+var ErrBadCredentials = &crm.Error{Code: crm.CodeUnauthorized, Message: "The e-mail or password is incorrect."}
+
+// Service implements the account rules.
+type Service struct {
+	Store crm.Store
+	Now   func() time.Time
+	// Cost is the bcrypt cost; tests may lower it.
+	Cost int
+}
+
+// New returns a Service with the real clock and bcrypt's default cost.
+func New(s crm.Store) *Service {
+	return &Service{Store: s, Now: time.Now, Cost: bcrypt.DefaultCost}
+}
+
+// HashPassword hashes a password with bcrypt.
+func (s *Service) HashPassword(plain string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(plain), s.Cost)
+	return string(h), err
+}
+
+// NewUser is the input of CreateUser and Setup.
+type NewUser struct {
+	Email    string
+	Name     string
+	Role     crm.Role
+	Password string
+}
+
+func (s *Service) validate(n *NewUser) error {
+	var fe crm.FieldErrors
+	n.Email = strings.ToLower(strings.TrimSpace(n.Email))
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Email == "" {
+		fe.Add("email", "Enter an e-mail address.")
+	} else if _, err := crm.NormalizeEmail(n.Email); err != nil {
+		fe.Add("email", "%q is not an e-mail address.", n.Email)
+	}
+	if n.Name == "" {
+		fe.Add("name", "Enter a name.")
+	} else if utf8.RuneCountInString(n.Name) > 200 {
+		fe.Add("name", "Use at most 200 characters.")
+	}
+	if !n.Role.Valid() {
+		fe.Add("role", "Choose admin or member.")
+	}
+	if n := utf8.RuneCountInString(n.Password); n < MinPassword {
+		fe.Add("password", "Use at least %d characters.", MinPassword)
+	} else if n > MaxPassword {
+		fe.Add("password", "Use at most %d characters.", MaxPassword)
+	}
+	return fe.Err()
+}
+
+// CreateUser adds a user. actor nil means the system (CLI, seed); otherwise
+// only an admin may add users.
+func (s *Service) CreateUser(ctx context.Context, actor *crm.User, n NewUser) (*crm.User, error) {
+	if actor != nil && !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can add users.")
+	}
+	if err := s.validate(&n); err != nil {
+		return nil, err
+	}
+	hash, err := s.HashPassword(n.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &crm.User{Email: n.Email, Name: n.Name, Role: n.Role, Active: true, PasswordHash: hash, CreatedAt: s.Now()}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		if crm.CodeOf(err) == crm.CodeConflict {
+			return nil, crm.FieldErrors{crm.Invalid("email", "A user with this e-mail already exists.")}
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+// NeedsSetup reports whether the database has no user yet (first run).
+func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
+	n, err := s.Store.CountUsers(ctx)
+	return n == 0, err
+}
+
+// Setup creates the first admin; refused once any user exists.
+func (s *Service) Setup(ctx context.Context, n NewUser) (*crm.User, error) {
+	n.Role = crm.RoleAdmin
+	var u *crm.User
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		count, err := tx.CountUsers(ctx)
+		if err != nil {
+			return err
+		}
+		if count > 0 {
+			return crm.Conflict("This installation is already set up. Sign in instead.")
+		}
+		u, err = (&Service{Store: tx, Now: s.Now, Cost: s.Cost}).CreateUser(ctx, nil, n)
+		return err
+	})
+	return u, err
+}
+
+// Authenticate checks an e-mail and password. ip identifies the client for throttling.
+func (s *Service) Authenticate(ctx context.Context, email, password, ip string) (*crm.User, error) {
+	now := s.Now()
+	email = strings.ToLower(strings.TrimSpace(email))
+	fails, err := s.Store.CountLoginFailures(ctx, email, ip, now.Add(-Window))
+	if err != nil {
+		return nil, err
+	}
+	if fails >= MaxFailures {
+		return nil, &crm.Error{Code: crm.CodeRateLimited,
+			Message: "Too many failed sign-ins. Wait 15 minutes, then try again."}
+	}
+	u, err := s.Store.GetUserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, crm.ErrNotFound) {
+		return nil, err
+	}
+	hash := dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	// Compare even for unknown e-mails, so the time taken does not tell them apart.
+	match := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	if u == nil || !match || !u.Active {
+		if err := s.Store.RecordLoginFailure(ctx, email, ip, now); err != nil {
+			return nil, err
+		}
+		return nil, ErrBadCredentials
+	}
+	if err := s.Store.ClearLoginFailures(ctx, email); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+var dummyHash = func() string {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcrypt.DefaultCost)
+	return string(h)
+}()
+
+// TokenPrefix starts every API token, so that a leaked one is recognisable.
+const TokenPrefix = "crm_"
+
+func hashToken(plain string) []byte {
+	sum := sha256.Sum256([]byte(plain))
+	return sum[:]
+}
+
+// CreateToken makes a personal API token for userID and returns it in plain
+// text: the only time it is ever shown. A user makes their own; an admin may
+// make one for anyone.
+func (s *Service) CreateToken(ctx context.Context, actor *crm.User, userID int64, name string) (string, *crm.APIToken, error) {
+	if actor != nil && actor.ID != userID && !actor.IsAdmin() {
+		return "", nil, crm.Forbidden("You can only create tokens for yourself.")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "API token"
+	}
+	if utf8.RuneCountInString(name) > 100 {
+		return "", nil, crm.Invalid("name", "Use at most 100 characters.")
+	}
+	u, err := s.Store.GetUser(ctx, userID)
+	if err != nil {
+		return "", nil, err
+	}
+	if !u.Active {
+		return "", nil, crm.Conflict("%s is deactivated.", u.Email)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, err
+	}
+	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	t := &crm.APIToken{UserID: userID, Name: name, Hash: hashToken(plain), Prefix: plain[:len(TokenPrefix)+6], CreatedAt: s.Now()}
+	if err := s.Store.CreateAPIToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return plain, t, nil
+}
+
+// UserForToken returns the active user owning a live token.
+func (s *Service) UserForToken(ctx context.Context, plain string) (*crm.User, error) {
+	if !strings.HasPrefix(plain, TokenPrefix) || len(plain) > 200 {
+		return nil, &crm.Error{Code: crm.CodeUnauthorized, Message: "The API token is not valid."}
+	}
+	u, err := s.Store.UserByTokenHash(ctx, hashToken(plain), s.Now())
+	if errors.Is(err, crm.ErrNotFound) {
+		return nil, &crm.Error{Code: crm.CodeUnauthorized, Message: "The API token is not valid or was revoked."}
+	}
+	return u, err
+}
+
+// ListTokens lists a user's tokens (never their secret).
+func (s *Service) ListTokens(ctx context.Context, actor *crm.User, userID int64) ([]crm.APIToken, error) {
+	if actor.ID != userID && !actor.IsAdmin() {
+		return nil, crm.Forbidden("You can only see your own tokens.")
+	}
+	return s.Store.ListAPITokens(ctx, userID)
+}
+
+// RevokeToken revokes one of a user's tokens.
+func (s *Service) RevokeToken(ctx context.Context, actor *crm.User, userID, tokenID int64) error {
+	if actor.ID != userID && !actor.IsAdmin() {
+		return crm.Forbidden("You can only revoke your own tokens.")
+	}
+	return s.Store.RevokeAPIToken(ctx, userID, tokenID, s.Now())
+}
+
+// ListUsers lists every user; any signed-in user may see who can own customers.
+func (s *Service) ListUsers(ctx context.Context) ([]crm.User, error) {
+	return s.Store.ListUsers(ctx)
+}

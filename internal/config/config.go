@@ -1,0 +1,136 @@
+// Package config is the one configuration of the product: defaults, then
+// environment variables, then command-line flags; Validate says what is wrong,
+// one line per problem. It is passed around, never global.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Config holds every setting.
+type Config struct {
+	Addr         string // CRM_ADDR: where to listen
+	DB           string // CRM_DB: file path, sqlite:PATH or postgres://...
+	BaseURL      string // CRM_BASE_URL: public address for links in e-mails; default the served address
+	WebhookToken string // CRM_WEBHOOK_TOKEN: bearer token of the bounce/complaint webhook
+	SMTPHost     string // CRM_SMTP_HOST
+	SMTPPort     int    // CRM_SMTP_PORT
+	SMTPUser     string // CRM_SMTP_USER
+	SMTPPassword string // CRM_SMTP_PASSWORD
+	SMTPFrom     string // CRM_SMTP_FROM
+	DataDir      string // CRM_DATA_DIR: uploads and the default SQLite file
+	LogLevel     string // CRM_LOG_LEVEL: debug, info, warn, error
+}
+
+// Defaults returns the settings used when nothing is said.
+func Defaults() Config {
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info"}
+}
+
+// FromEnv overlays environment variables onto c.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str("CRM_ADDR", &c.Addr)
+	str("CRM_DB", &c.DB)
+	str("CRM_BASE_URL", &c.BaseURL)
+	str("CRM_WEBHOOK_TOKEN", &c.WebhookToken)
+	str("CRM_SMTP_HOST", &c.SMTPHost)
+	str("CRM_SMTP_USER", &c.SMTPUser)
+	str("CRM_SMTP_PASSWORD", &c.SMTPPassword)
+	str("CRM_SMTP_FROM", &c.SMTPFrom)
+	str("CRM_DATA_DIR", &c.DataDir)
+	str("CRM_LOG_LEVEL", &c.LogLevel)
+	if v := getenv("CRM_SMTP_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("CRM_SMTP_PORT: %q is not a port number", v)
+		}
+		c.SMTPPort = p
+	}
+	return nil
+}
+
+// DBFlag registers --db on fs (every command has it).
+func (c *Config) DBFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", c.DB, "database: a file path, sqlite:PATH or postgres://... (env CRM_DB; default DATA_DIR/crm.db)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder for the default SQLite file and uploads (env CRM_DATA_DIR)")
+}
+
+// ServeFlags registers the flags of crm serve on fs.
+func (c *Config) ServeFlags(fs *flag.FlagSet) {
+	c.DBFlag(fs)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (env CRM_ADDR); port 0 picks a free one")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL used in links sent by e-mail (env CRM_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CRM_LOG_LEVEL)")
+}
+
+// Load builds the configuration of one command: defaults, env, then flags.
+func Load(fs *flag.FlagSet, register func(*Config, *flag.FlagSet), args []string) (Config, error) {
+	c := Defaults()
+	if err := c.FromEnv(os.Getenv); err != nil {
+		return c, err
+	}
+	register(&c, fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "crm.db")
+	}
+	return c, c.Validate()
+}
+
+// Validate reports every problem, one line each.
+func (c Config) Validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("addr: %q is not HOST:PORT", c.Addr))
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		errs = append(errs, fmt.Errorf("addr: %q has no valid port", c.Addr))
+	}
+	if c.DB == "" {
+		errs = append(errs, errors.New("db: no database given"))
+	} else if strings.Contains(c.DB, "://") && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		errs = append(errs, fmt.Errorf("db: %q is neither a file path, sqlite:PATH nor postgres://", redact(c.DB)))
+	}
+	if c.BaseURL != "" {
+		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("base-url: %q is not an http(s) URL", c.BaseURL))
+		}
+	}
+	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
+		errs = append(errs, fmt.Errorf("smtp port: %d is not a port", c.SMTPPort))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// RedactedDB is the database setting with any password hidden, safe to log.
+func (c Config) RedactedDB() string { return redact(c.DB) }
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,163 @@
+// Package server wires the HTTP surface: the route table, sessions, and the
+// middleware every request passes (recovery, logging, security headers,
+// cross-origin and CSRF protection).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/acme/crm/internal/accounts"
+	"github.com/acme/crm/internal/api"
+	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/web"
+)
+
+// Deps is what the server is built from.
+type Deps struct {
+	Store        crm.Store
+	Accounts     *accounts.Service
+	Log          *slog.Logger
+	SecureCookie bool // set when served over https
+}
+
+// New returns the whole HTTP handler.
+func New(d Deps) (http.Handler, error) {
+	sessions := scs.New()
+	sessions.Store = sessionStore{d.Store}
+	sessions.Lifetime = 30 * 24 * time.Hour
+	sessions.IdleTimeout = 7 * 24 * time.Hour
+	sessions.Cookie.Name = "crm_session"
+	sessions.Cookie.HttpOnly = true
+	sessions.Cookie.SameSite = http.SameSiteLaxMode
+	sessions.Cookie.Secure = d.SecureCookie
+	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		d.Log.Error("session failed", "path", r.URL.Path, "err", err)
+		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+	}
+
+	w, err := web.New(d.Accounts, d.Store, sessions, d.Log)
+	if err != nil {
+		return nil, err
+	}
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+
+	mux := http.NewServeMux()
+	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }
+	open := func(h http.HandlerFunc) http.Handler { return w.CSRF(h) }
+
+	// The route table, top to bottom.
+	mux.HandleFunc("GET /healthz", health(d.Store))
+	mux.Handle("GET /static/", w.Static())
+	mux.Handle("/api/", apiHandler)
+
+	mux.Handle("GET /login", open(w.Login))
+	mux.Handle("POST /login", open(w.LoginSubmit))
+	mux.Handle("POST /logout", open(w.Logout))
+	mux.Handle("GET /setup", open(w.Setup))
+	mux.Handle("POST /setup", open(w.SetupSubmit))
+
+	mux.Handle("GET /{$}", page(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, "/crm/customers", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /crm/customers", page(w.Pending("customers", "Customers",
+		"The customer table (columns, sorting, search, filters, paging and Add customer) is the next piece of work. "+
+			"Meanwhile the JSON API answers at /api/v1.")))
+	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
+	mux.Handle("GET /crm/segments", page(w.Pending("segments", "Segments", "Static segments with their member counts will be listed here.")))
+	mux.Handle("GET /crm/imports", page(w.Pending("imports", "Imports", "CSV imports (upload, map, preview, submit) and their progress will be listed here.")))
+	mux.Handle("GET /settings", page(w.Settings))
+	mux.Handle("POST /settings/tokens", page(w.CreateToken))
+	mux.Handle("POST /settings/tokens/{id}/revoke", page(w.RevokeToken))
+	mux.Handle("/", page(w.NotFound))
+
+	var h http.Handler = mux
+	h = w.SessionUser(h)
+	h = sessions.LoadAndSave(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = securityHeaders(h)
+	h = logRequests(d.Log, h)
+	h = recoverPanics(d.Log, h)
+	return h, nil
+}
+
+func health(s crm.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if _, err := s.CountUsers(ctx); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	}
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, "/api/") {
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https://www.gravatar.com data:; "+
+				"style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs method, path (never the query: it may hold search text), status and time.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
+			return
+		}
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("panic", "path", r.URL.Path, "panic", p)
+				http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,39 @@
+// Small behaviours shared by every page; no framework, no build step.
+
+// "/" focuses the search box, unless the user is typing somewhere.
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || t.isContentEditable) return;
+  const q = document.getElementById("global-q");
+  if (q) { e.preventDefault(); q.focus(); }
+});
+
+// Esc closes an open user menu; a click elsewhere too.
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") document.querySelectorAll("details.user-menu[open]").forEach((d) => d.removeAttribute("open"));
+});
+document.addEventListener("click", (e) => {
+  document.querySelectorAll("details.user-menu[open]").forEach((d) => { if (!d.contains(e.target)) d.removeAttribute("open"); });
+});
+
+// Forms with data-confirm ask first; submit buttons show they are working.
+document.addEventListener("submit", (e) => {
+  const f = e.target;
+  if (f.dataset.confirm && !window.confirm(f.dataset.confirm)) { e.preventDefault(); return; }
+  const b = e.submitter;
+  if (b) { b.setAttribute("aria-busy", "true"); setTimeout(() => b.removeAttribute("aria-busy"), 4000); }
+});
+
+// Copy buttons: data-copy="#selector".
+document.addEventListener("click", async (e) => {
+  const b = e.target.closest("[data-copy]");
+  if (!b) return;
+  const input = document.querySelector(b.dataset.copy);
+  input.select();
+  try { await navigator.clipboard.writeText(input.value); b.textContent = "Copied"; } catch { document.execCommand("copy"); b.textContent = "Copied"; }
+});
+
+// Toasts leave after a while.
+const toast = document.querySelector(".toast");
+if (toast) setTimeout(() => toast.remove(), 6000);
