@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/accounts"
+	"github.com/acme/crm/internal/config"
+	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/seed"
+	"github.com/acme/crm/internal/server"
+	"github.com/acme/crm/internal/store"
+)
+
+// demoCustomers is how many customers --demo seeds into an empty database.
+const demoCustomers = 5000
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var demo bool
+	cfg, _, err := load("serve", args, stderr, func(c *config.Config, fs *flag.FlagSet) {
+		c.ServeFlags(fs)
+		fs.BoolVar(&demo, "demo", false, fmt.Sprintf("seed %d demo customers and demo users into an empty database", demoCustomers))
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	db, err := open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	acc := accounts.New(db)
+
+	if demo {
+		if err := seedDemo(ctx, db, acc, stdout); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		url = fmt.Sprintf("http://localhost:%d", tcp.Port) // listening everywhere: show an address a browser can open
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = url
+	}
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go server.CleanSessions(bg, db, time.Hour, log)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "Customers is running at %s  (%s database %s)\n", url, db.Engine(), cfg.RedactedDB())
+	if demo {
+		fmt.Fprintf(stdout, "Sign in as %s with the password %s\n", seed.DemoAdminEmail, seed.DemoPassword)
+	} else if setup, _ := acc.NeedsSetup(ctx); setup {
+		fmt.Fprintf(stdout, "No users yet: open %s/setup to create the first admin.\n", url)
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stopBG()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(stdout, "Stopped.")
+	return nil
+}
+
+// seedDemo fills an empty database with demo data, once.
+func seedDemo(ctx context.Context, db *store.DB, acc *accounts.Service, stdout io.Writer) error {
+	page, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Archived: crm.ArchivedAll}, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if page.Total > 0 {
+		if _, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail); err != nil {
+			return fmt.Errorf("--demo: this database already has customers but no demo admin %s; use an empty database", seed.DemoAdminEmail)
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "Seeding %d demo customers...\n", demoCustomers)
+	stats, err := seed.Run(ctx, db, seed.Options{Customers: demoCustomers, Seed: 1, Now: acc.Now(), HashPassword: acc.HashPassword})
+	if err != nil {
+		return err
+	}
+	printStats(stdout, stats)
+	return nil
+}
