@@ -14,6 +14,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/config"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
@@ -56,7 +57,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = url
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
 	if err != nil {
 		return err
 	}
