@@ -16,13 +16,15 @@ import (
 
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	Accounts *accounts.Service
-	Store    crm.Store
-	Log      *slog.Logger
+	Accounts  *accounts.Service
+	Customers *customers.Service
+	Store     crm.Store
+	Log       *slog.Logger
 	// SessionCSRF reports whether a cookie-authenticated request carries the
 	// session's CSRF token (pages call the API with fetch).
 	SessionCSRF func(r *http.Request) bool
@@ -63,15 +65,31 @@ func init() {
 			code = "bad_request"
 		}
 		var details []string
+		field := ""
 		for _, e := range errs {
-			if e != nil {
-				details = append(details, e.Error())
+			if e == nil {
+				continue
 			}
+			if d, ok := e.(huma.ErrorDetailer); ok {
+				det := d.ErrorDetail()
+				loc := det.Location
+				for _, p := range []string{"query.", "path.", "body.", "header."} {
+					loc = strings.TrimPrefix(loc, p)
+				}
+				if field == "" {
+					field = loc
+				}
+				if loc != "" {
+					details = append(details, loc+": "+det.Message)
+					continue
+				}
+			}
+			details = append(details, e.Error())
 		}
 		if len(details) > 0 {
 			msg = strings.TrimSuffix(msg, ".") + ": " + strings.Join(details, "; ")
 		}
-		return &ErrorBody{status: status, Err: ErrorDetail{Code: code, Message: msg}}
+		return &ErrorBody{status: status, Err: ErrorDetail{Code: code, Message: msg, Field: field}}
 	}
 }
 
@@ -123,6 +141,7 @@ func Handler(d Deps) http.Handler {
 	cfg.OpenAPIPath = "/api/openapi"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil // no "$schema" links in bodies: answers are exactly the documented JSON
 	cfg.Info.Description = "The Customers module of the CRM. Authenticate with `Authorization: Bearer <token>` " +
 		"(create a token on the Settings page or with `crm token create`). Errors are `{\"error\": {\"code\", \"message\"}}`."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer"}}

@@ -15,6 +15,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/api"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/web"
 )
 
@@ -22,6 +23,7 @@ import (
 type Deps struct {
 	Store        crm.Store
 	Accounts     *accounts.Service
+	Customers    *customers.Service
 	Log          *slog.Logger
 	SecureCookie bool // set when served over https
 }
@@ -45,7 +47,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }

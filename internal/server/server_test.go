@@ -16,6 +16,7 @@ import (
 
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
 	"github.com/acme/crm/internal/testdb"
@@ -31,7 +32,7 @@ type env struct {
 func newEnv(t *testing.T, db *store.DB) *env {
 	acc := accounts.New(db)
 	acc.Cost = bcrypt.MinCost
-	h, err := server.New(server.Deps{Store: db, Accounts: acc, Log: slog.New(slog.DiscardHandler)})
+	h, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

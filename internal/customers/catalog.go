@@ -1,0 +1,148 @@
+package customers
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// Companies lists companies whose name starts with prefix.
+func (s *Service) Companies(ctx context.Context, prefix string, limit int) ([]crm.Company, error) {
+	return s.Store.ListCompanies(ctx, prefix, limit)
+}
+
+// CreateCompany adds a company (the quick-create of the Add customer modal).
+func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, name, domain string) (*crm.Company, error) {
+	var fe crm.FieldErrors
+	name, domain = strings.TrimSpace(name), strings.ToLower(strings.TrimSpace(domain))
+	if name == "" {
+		fe.Add("name", "Enter the company's name.")
+	} else if utf8.RuneCountInString(name) > MaxName {
+		fe.Add("name", "Use at most %d characters.", MaxName)
+	}
+	domain = strings.TrimPrefix(strings.TrimPrefix(domain, "https://"), "http://")
+	domain = strings.TrimSuffix(strings.TrimPrefix(domain, "www."), "/")
+	if domain != "" && !domainRe.MatchString(domain) {
+		fe.Add("domain", "%q is not a domain such as example.com.", domain)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	c := &crm.Company{Name: name, Domain: domain, CreatedAt: s.now()}
+	if err := s.Store.CreateCompany(ctx, c); err != nil {
+		if crm.CodeOf(err) == crm.CodeConflict {
+			return nil, crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", name)}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+// Tags lists every tag with its customer count.
+func (s *Service) Tags(ctx context.Context) ([]crm.Tag, error) { return s.Store.ListTags(ctx) }
+
+// CreateTag adds a tag (or returns the existing one of that name, in any case).
+func (s *Service) CreateTag(ctx context.Context, actor *crm.User, name string) (*crm.Tag, error) {
+	names, err := cleanTags([]string{name})
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, crm.Invalid("name", "Enter a tag name.")
+	}
+	tags, err := s.Store.EnsureTags(ctx, names, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return &tags[0], nil
+}
+
+// Segments lists every segment with its member count.
+func (s *Service) Segments(ctx context.Context) ([]crm.Segment, error) {
+	return s.Store.ListSegments(ctx)
+}
+
+// CreateSegment adds a static segment.
+func (s *Service) CreateSegment(ctx context.Context, actor *crm.User, name string) (*crm.Segment, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, crm.Invalid("name", "Enter a segment name.")
+	}
+	if utf8.RuneCountInString(name) > MaxName {
+		return nil, crm.Invalid("name", "Use at most %d characters.", MaxName)
+	}
+	sg := &crm.Segment{Name: name, CreatedAt: s.now()}
+	if err := s.Store.CreateSegment(ctx, sg); err != nil {
+		if crm.CodeOf(err) == crm.CodeConflict {
+			return nil, crm.Invalid("name", "A segment named %q already exists.", name)
+		}
+		return nil, err
+	}
+	return sg, nil
+}
+
+// Products lists the organisation's products.
+func (s *Service) Products(ctx context.Context) ([]crm.Product, error) {
+	return s.Store.ListProducts(ctx)
+}
+
+// CustomFields lists the live custom field definitions.
+func (s *Service) CustomFields(ctx context.Context) ([]crm.CustomField, error) {
+	return s.Store.ListCustomFields(ctx, false)
+}
+
+var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// CreateCustomField defines a custom field (admins only).
+func (s *Service) CreateCustomField(ctx context.Context, actor *crm.User, f crm.CustomField) (*crm.CustomField, error) {
+	if !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can define custom fields.")
+	}
+	var fe crm.FieldErrors
+	f.Key, f.Label = strings.TrimSpace(f.Key), strings.TrimSpace(f.Label)
+	if !fieldKeyRe.MatchString(f.Key) {
+		fe.Add("key", "Use 1-40 lower-case letters, digits and _, starting with a letter.")
+	}
+	if f.Label == "" || utf8.RuneCountInString(f.Label) > 100 {
+		fe.Add("label", "Enter a label of at most 100 characters.")
+	}
+	if !f.Type.Valid() {
+		fe.Add("type", "%q is not a field type.", f.Type)
+	}
+	var opts []string
+	for _, o := range f.Options {
+		if o = strings.TrimSpace(o); o != "" && !contains(opts, o) {
+			opts = append(opts, o)
+		}
+	}
+	f.Options = opts
+	if (f.Type == crm.FieldSelect || f.Type == crm.FieldMultiselect) && len(f.Options) == 0 {
+		fe.Add("options", "A %s field needs at least one option.", f.Type)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	f.CreatedAt = s.now()
+	if err := s.Store.CreateCustomField(ctx, &f); err != nil {
+		if errors.Is(err, crm.ErrConflict) {
+			return nil, crm.Invalid("key", "A custom field with the key %q already exists.", f.Key)
+		}
+		return nil, err
+	}
+	return &f, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
