@@ -2,8 +2,8 @@ package server_test
 
 import (
 	"context"
-	"maps"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
