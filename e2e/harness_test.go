@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -54,9 +55,10 @@ func serve(t *testing.T, args ...string) string {
 	t.Helper()
 	dsn := filepath.Join(t.TempDir(), "crm.db")
 	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
-	cmd.Stderr = io.Discard
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
 	if testing.Verbose() {
-		cmd.Stderr = os.Stderr
+		cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -77,7 +79,9 @@ func serve(t *testing.T, args ...string) string {
 		}
 	})
 	urlc := make(chan string, 1)
+	ended := make(chan struct{})
 	go func() {
+		defer close(ended)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := runningAt.FindStringSubmatch(sc.Text()); m != nil {
@@ -88,10 +92,30 @@ func serve(t *testing.T, args ...string) string {
 	select {
 	case u := <-urlc:
 		return u
+	case <-ended:
+		t.Fatalf("the server stopped before it was ready:\n%s", stderr.String())
 	case <-time.After(60 * time.Second):
-		t.Fatal("the server did not start within 60 s")
+		t.Fatalf("the server did not start within 60 s:\n%s", stderr.String())
 	}
 	return ""
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // chromiumPath finds the browser; in CI a missing browser fails, locally it skips.
@@ -120,12 +144,14 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-sync", true),
+		// a page restored from the back-forward cache fires no load event for NavigateBack to wait on
+		chromedp.Flag("disable-features", "BackForwardCache"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -177,3 +203,22 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 
 // css is a CSS selector.
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// signIn signs the demo admin in and waits for the shell.
+func signIn(t *testing.T, ctx context.Context, base, email, password string) {
+	t.Helper()
+	do(t, ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.SendKeys(css("#password"), password),
+		chromedp.Click(css(`button[type=submit]`)),
+		chromedp.WaitVisible(css(".sidenav")),
+	)
+}
+
+// rowCount counts the table's rows.
+func rowCount(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	return get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#customer-table tbody tr").length`))
+}

@@ -38,9 +38,16 @@ type ErrorBody struct {
 
 // ErrorDetail is the inside of an error answer.
 type ErrorDetail struct {
-	Code    string `json:"code" example:"invalid"`
-	Message string `json:"message" example:"country: \"XX\" is not a country code"`
-	Field   string `json:"field,omitempty"`
+	Code    string       `json:"code" example:"invalid"`
+	Message string       `json:"message" example:"country: \"XX\" is not a country code"`
+	Field   string       `json:"field,omitempty" doc:"the input field the error concerns"`
+	Fields  []FieldError `json:"fields,omitempty" doc:"every invalid field, when several are"`
+}
+
+// FieldError is one invalid field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 func (e *ErrorBody) Error() string  { return e.Err.Message }
@@ -120,10 +127,14 @@ func (a *apiServer) fail(ctx context.Context, err error) error {
 		msgs := make([]string, len(fe))
 		for i, e := range fe {
 			msgs[i] = e.Error()
+			body.Err.Fields = append(body.Err.Fields, FieldError{Field: e.Field, Message: e.Message})
 		}
 		body.Err.Message = strings.Join(msgs, "; ")
 	case errors.As(err, &de):
 		body.Err.Field = de.Field
+		if de.Field != "" {
+			body.Err.Fields = []FieldError{{Field: de.Field, Message: de.Message}}
+		}
 	}
 	return body
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +31,10 @@ var Prof = map[string]time.Duration{}
 type sqliteLoader struct {
 	db *sql.DB
 }
+
+// txCustomers is how many customers go into one transaction: large
+// transactions write the hot pages of the random indexes less often.
+var txCustomers = 50_000
 
 // maxParams bounds the parameters of one statement (SQLite allows 32766).
 const maxParams = 4000
@@ -166,6 +172,12 @@ func (l *sqliteLoader) load(ctx context.Context, companies []companyRow, chunks 
 		}
 		restore = append(restore, fmt.Sprintf(`PRAGMA %s = %d`, p.name, old))
 	}
+	if v := os.Getenv("SEED_TX"); v != "" {
+		txCustomers, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("SEED_WALCP"); v != "" {
+		conn.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+v)
+	}
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(rawConn)
 		if !ok {
@@ -176,18 +188,49 @@ func (l *sqliteLoader) load(ctx context.Context, companies []companyRow, chunks 
 		if err := w.prepare(ctx); err != nil {
 			return err
 		}
-		if err := w.tx(ctx, func() error { return w.companies(ctx, companies) }); err != nil {
+		if err := w.begin(ctx); err != nil {
 			return err
 		}
-		for ch := range chunks {
-			if err := w.tx(ctx, func() error { return w.chunk(ctx, ch) }); err != nil {
-				return err
-			}
-			n := len(ch.customers)
-			free <- ch
-			done(n)
+		if err := w.companies(ctx, companies); err != nil {
+			return w.rollback(ctx, err)
 		}
-		return ctx.Err()
+		inTx, n := true, 0
+		for {
+			t0 := time.Now()
+			ch, ok := <-chunks
+			Prof["~wait"] += time.Since(t0)
+			if !ok {
+				break
+			}
+			if !inTx {
+				if err := w.begin(ctx); err != nil {
+					return err
+				}
+				inTx = true
+			}
+			if err := w.chunk(ctx, ch); err != nil {
+				return w.rollback(ctx, err)
+			}
+			k := len(ch.customers)
+			free <- ch
+			if n += k; n >= txCustomers {
+				if err := w.commit(ctx); err != nil {
+					return err
+				}
+				inTx, n = false, 0
+			}
+			done(k)
+		}
+		if err := ctx.Err(); err != nil {
+			if inTx {
+				return w.rollback(ctx, err)
+			}
+			return err
+		}
+		if inTx {
+			return w.commit(ctx)
+		}
+		return nil
 	})
 }
 
@@ -234,34 +277,43 @@ func (w *sqliteWriter) close() {
 	}
 }
 
-// tx runs fn in one IMMEDIATE transaction, writes every pending row and
-// checks that the database gave the rows the generator's ids before committing.
-func (w *sqliteWriter) tx(ctx context.Context, fn func() error) error {
-	if _, err := w.c.ExecContext(ctx, `BEGIN IMMEDIATE`, nil); err != nil {
-		return err
-	}
+func (w *sqliteWriter) begin(ctx context.Context) error {
 	for _, t := range w.all {
 		t.lastID = 0
 	}
-	err := fn()
-	if err == nil {
-		for _, t := range w.all {
-			if err = t.flush(ctx, w.c); err != nil {
-				break
-			}
+	_, err := w.c.ExecContext(ctx, `BEGIN IMMEDIATE`, nil)
+	return err
+}
+
+// commit writes every pending row, checks that the database gave the rows
+// the generator's ids and commits.
+func (w *sqliteWriter) commit(ctx context.Context) error {
+	t0 := time.Now()
+	for _, t := range w.all {
+		if err := t.flush(ctx, w.c); err != nil {
+			return w.rollback(ctx, err)
 		}
 	}
-	if err == nil {
-		err = w.checkIDs(ctx)
+	t1 := time.Now()
+	Prof["~flush"] += t1.Sub(t0)
+	if err := w.checkIDs(ctx); err != nil {
+		return w.rollback(ctx, err)
 	}
-	if err == nil {
-		_, err = w.c.ExecContext(ctx, `COMMIT`, nil)
+	t2 := time.Now()
+	Prof["~check"] += t2.Sub(t1)
+	if _, err := w.c.ExecContext(ctx, `COMMIT`, nil); err != nil {
+		return w.rollback(ctx, err)
 	}
-	if err != nil {
-		_, _ = w.c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`, nil)
-		for _, t := range w.all {
-			t.args, t.rows = t.args[:0], 0
-		}
+	Prof["~commit"] += time.Since(t2)
+	return nil
+}
+
+// rollback abandons the transaction (a failed INSERT OR ROLLBACK has already
+// ended it) and returns err.
+func (w *sqliteWriter) rollback(ctx context.Context, err error) error {
+	_, _ = w.c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`, nil)
+	for _, t := range w.all {
+		t.args, t.rows = t.args[:0], 0
 	}
 	return err
 }

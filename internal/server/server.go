@@ -43,7 +43,7 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(d.Accounts, d.Store, sessions, d.Log)
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Store: d.Store, Sessions: sessions, Log: d.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +67,8 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /{$}", page(func(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, "/crm/customers", http.StatusSeeOther)
 	}))
-	mux.Handle("GET /crm/customers", page(w.Pending("customers", "Customers",
-		"The customer table (columns, sorting, search, filters, paging and Add customer) is the next piece of work. "+
-			"Meanwhile the JSON API answers at /api/v1.")))
+	mux.Handle("GET /crm/customers", page(w.CustomerList))
+	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
 	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
 	mux.Handle("GET /crm/segments", page(w.Pending("segments", "Segments", "Static segments with their member counts will be listed here.")))
 	mux.Handle("GET /crm/imports", page(w.Pending("imports", "Imports", "CSV imports (upload, map, preview, submit) and their progress will be listed here.")))

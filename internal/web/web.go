@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 )
 
 //go:embed templates/*.html
@@ -30,21 +32,27 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Web holds what the page handlers need.
+// Deps is what the page handlers need.
+type Deps struct {
+	Accounts  *accounts.Service
+	Customers *customers.Service
+	Store     crm.Store
+	Sessions  *scs.SessionManager
+	Log       *slog.Logger
+}
+
+// Web serves the pages.
 type Web struct {
-	Accounts *accounts.Service
-	Store    crm.Store
-	Sessions *scs.SessionManager
-	Log      *slog.Logger
-	Now      func() time.Time
+	Deps
+	Now func() time.Time
 
 	pages  map[string]*template.Template
 	assets map[string]string // file name -> versioned URL
 }
 
 // New parses every template and fingerprints the static files.
-func New(acc *accounts.Service, st crm.Store, sessions *scs.SessionManager, log *slog.Logger) (*Web, error) {
-	w := &Web{Accounts: acc, Store: st, Sessions: sessions, Log: log, Now: time.Now, assets: map[string]string{}}
+func New(d Deps) (*Web, error) {
+	w := &Web{Deps: d, Now: time.Now, assets: map[string]string{}}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -68,12 +76,18 @@ func New(acc *accounts.Service, st crm.Store, sessions *scs.SessionManager, log 
 			}
 			return u, nil
 		},
-		"initials": crm.Initials,
-		"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"ago":      ago,
+		"initials":    crm.Initials,
+		"date":        func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"datetime":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"ago":         ago,
+		"thousands":   thousands,
+		"country":     crm.CountryName,
+		"language":    crm.LanguageName,
+		"hue":         hue,
+		"list":        func(s ...string) []string { return s },
+		"customValue": customValue,
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +98,7 @@ func New(acc *accounts.Service, st crm.Store, sessions *scs.SessionManager, log 
 	w.pages = map[string]*template.Template{}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") { // partials are part of every page
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, n)
@@ -163,4 +177,47 @@ func ago(t time.Time) string {
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}
 	return t.UTC().Format("2006-01-02")
+}
+
+// thousands writes 12345 as "12,345".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// hue picks one of twelve stable colours for a name's initials disc.
+func hue(name string) int {
+	h := 0
+	for _, r := range name {
+		h = (h*31 + int(r)) % 9973
+	}
+	return h % 12
+}
+
+// customValue shows a custom field value in a cell.
+func customValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool:
+		if x {
+			return "Yes"
+		}
+		return "No"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
 }

@@ -1,0 +1,348 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
+)
+
+// CustomerListView is the customer table page.
+type CustomerListView struct {
+	Raw        url.Values // the query as typed, to refill the filter form
+	Query      string     // the canonical filter query (no cursor), for links that keep the view
+	Columns    []column
+	Menu       []columnChoice
+	Rows       []crm.Customer
+	Total      int
+	TotalExact bool
+	NextURL    string
+	PrevURL    string
+	SortKey    string
+	SortDesc   bool
+	Chips      []chip
+	Errors     crm.FieldErrors
+	FiltersOn  int // how many filters are set (for the Filters button)
+
+	ScoreProduct string
+	Users        []crm.User
+	Tags         []crm.Tag
+	Segments     []crm.Segment
+	Products     []crm.Product
+	Countries    []crm.CodeName
+	Languages    []crm.CodeName
+	Channels     []crm.Channel
+	Me           *crm.User
+}
+
+// chip is one active filter, with the link that removes it.
+type chip struct {
+	Label     string
+	RemoveURL string
+}
+
+// SortURL is the link of a column header: ascending first, then descending.
+func (v CustomerListView) SortURL(key string) string {
+	q, _ := url.ParseQuery(v.Query)
+	if v.SortKey == key && !v.SortDesc {
+		q.Set("sort", "-"+key)
+	} else {
+		q.Set("sort", key)
+	}
+	return "/crm/customers?" + q.Encode()
+}
+
+// CustomerList serves /crm/customers.
+func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me := crm.UserFromContext(ctx)
+	raw := r.URL.Query()
+	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels}
+	var err error
+	if v.Products, err = w.Customers.Products(ctx); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	fields, err := w.Customers.CustomFields(ctx)
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if v.Users, err = w.Accounts.ListUsers(ctx); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if v.Tags, err = w.Customers.Tags(ctx); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if v.Segments, err = w.Customers.Segments(ctx); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	prefs := w.loadPrefs(ctx, me.ID, v.Products)
+	v.ScoreProduct = prefs.ScoreProduct
+	all := allColumns(v.Products, fields, prefs.ScoreProduct)
+	v.Columns = visibleColumns(all, prefs.Columns)
+	v.Menu = menuColumns(all, v.Columns)
+
+	// Empty form fields arrive as empty parameters: they mean "not set".
+	clean := url.Values{}
+	for k, vals := range raw {
+		for _, x := range vals {
+			if strings.TrimSpace(x) != "" {
+				clean.Add(k, x)
+			}
+		}
+	}
+	status := http.StatusOK
+	q, err := w.Customers.ParseQuery(ctx, me, clean)
+	if err != nil {
+		var fe crm.FieldErrors
+		if !errors.As(err, &fe) {
+			w.fail(rw, r, err)
+			return
+		}
+		v.Errors = fe
+		status = http.StatusBadRequest
+	} else {
+		page, err := w.Customers.List(ctx, q)
+		if err != nil {
+			if crm.CodeOf(err) != crm.CodeInvalid {
+				w.fail(rw, r, err)
+				return
+			}
+			v.Errors = crm.FieldErrors{err.(*crm.Error)}
+			status = http.StatusBadRequest
+		} else {
+			v.Rows, v.Total, v.TotalExact = page.Items, page.Total, page.TotalExact
+			canon := customers.QueryValues(q, me)
+			if q.Limit > 0 {
+				canon.Set("limit", strconv.Itoa(q.Limit))
+			}
+			v.Query = canon.Encode()
+			if page.NextCursor != "" {
+				n := cloneValues(canon)
+				n.Set("cursor", page.NextCursor)
+				v.NextURL = "/crm/customers?" + n.Encode()
+			}
+			if page.PrevCursor != "" {
+				p := cloneValues(canon)
+				p.Set("cursor", page.PrevCursor)
+				p.Set("before", "true")
+				v.PrevURL = "/crm/customers?" + p.Encode()
+			}
+			v.Chips = w.chips(q, canon, v)
+			v.FiltersOn = len(v.Chips)
+			if q.Filter.Q != "" {
+				v.FiltersOn-- // the search box is not in the Filters panel
+			}
+		}
+	}
+	sort := q.Sort
+	if sort == "" {
+		sort = "-created"
+	}
+	v.SortKey, v.SortDesc = strings.TrimPrefix(sort, "-"), strings.HasPrefix(sort, "-")
+	w.render(rw, r, status, "customers", Page{Title: "Customers", Nav: "customers", Content: v})
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vals := range v {
+		out[k] = slices.Clone(vals)
+	}
+	return out
+}
+
+// chips lists the active filters, each with a link that drops it.
+func (w *Web) chips(q crm.CustomerQuery, canon url.Values, v CustomerListView) []chip {
+	var out []chip
+	without := func(key, val string) string {
+		u := cloneValues(canon)
+		if val == "" {
+			u.Del(key)
+		} else {
+			u[key] = slices.DeleteFunc(slices.Clone(u[key]), func(x string) bool { return x == val })
+		}
+		if key == "score_product" {
+			u.Del("score_min")
+			u.Del("score_max")
+		}
+		if key == "tag" && len(u["tag"]) < 2 {
+			u.Del("tag_mode")
+		}
+		return "/crm/customers?" + u.Encode()
+	}
+	f := q.Filter
+	if f.Q != "" {
+		out = append(out, chip{"Search: " + f.Q, without("q", "")})
+	}
+	switch f.Owner {
+	case crm.OwnerMe:
+		out = append(out, chip{"Owner: mine", without("owner", "")})
+	case crm.OwnerNone:
+		out = append(out, chip{"Owner: unclaimed", without("owner", "")})
+	case "user":
+		name := fmt.Sprint(f.OwnerID)
+		for _, u := range v.Users {
+			if u.ID == f.OwnerID {
+				name = u.Name
+			}
+		}
+		out = append(out, chip{"Owner: " + name, without("owner", "")})
+	}
+	for _, t := range f.Tags {
+		label := "Tag: " + t
+		if f.TagsAll && len(f.Tags) > 1 {
+			label = "Tag (all): " + t
+		}
+		out = append(out, chip{label, without("tag", t)})
+	}
+	if f.SegmentID != 0 {
+		name := fmt.Sprint(f.SegmentID)
+		for _, s := range v.Segments {
+			if s.ID == f.SegmentID {
+				name = s.Name
+			}
+		}
+		out = append(out, chip{"Segment: " + name, without("segment", "")})
+	}
+	for _, c := range f.Countries {
+		out = append(out, chip{"Country: " + crm.CountryName(c), without("country", c)})
+	}
+	for _, l := range f.Languages {
+		out = append(out, chip{"Language: " + crm.LanguageName(l), without("language", l)})
+	}
+	if f.HasInbound != nil {
+		label := "Has inbound: no"
+		if *f.HasInbound {
+			label = "Has inbound: yes"
+		}
+		out = append(out, chip{label, without("has_inbound", "")})
+	}
+	if f.ScoreProduct != "" && (f.ScoreMin != nil || f.ScoreMax != nil) {
+		lo, hi := 0, 100
+		if f.ScoreMin != nil {
+			lo = *f.ScoreMin
+		}
+		if f.ScoreMax != nil {
+			hi = *f.ScoreMax
+		}
+		name := f.ScoreProduct
+		for _, p := range v.Products {
+			if p.Key == f.ScoreProduct {
+				name = p.Name
+			}
+		}
+		out = append(out, chip{fmt.Sprintf("Score %s: %d–%d", name, lo, hi), without("score_product", "")})
+	}
+	if f.CreatedFrom != nil || f.CreatedTo != nil {
+		from, to := "…", "…"
+		if f.CreatedFrom != nil {
+			from = f.CreatedFrom.Format("2006-01-02")
+		}
+		if f.CreatedTo != nil {
+			to = f.CreatedTo.AddDate(0, 0, -1).Format("2006-01-02")
+		}
+		u := cloneValues(canon)
+		u.Del("created_from")
+		u.Del("created_to")
+		out = append(out, chip{"Created: " + from + " – " + to, "/crm/customers?" + u.Encode()})
+	}
+	switch f.Archived {
+	case crm.ArchivedOnly:
+		out = append(out, chip{"Archived only", without("archived", "")})
+	case crm.ArchivedAll:
+		out = append(out, chip{"Active and archived", without("archived", "")})
+	}
+	return out
+}
+
+// SaveColumns stores the user's column choice (the column menu).
+func (w *Web) SaveColumns(rw http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	me := crm.UserFromContext(ctx)
+	products, err := w.Customers.Products(ctx)
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	fields, err := w.Customers.CustomFields(ctx)
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	all := allColumns(products, fields, "")
+	p := tablePrefs{Columns: cleanColumnKeys(all, r.PostForm["col"]), ScoreProduct: r.PostFormValue("score_product")}
+	if r.PostFormValue("reset") != "" || len(p.Columns) == 0 {
+		p.Columns = defaultColumns
+	}
+	b, _ := json.Marshal(p)
+	if err := w.Store.SetUserPref(ctx, me.ID, prefTable, string(b)); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	back := localPath(r.PostFormValue("back"))
+	if !strings.HasPrefix(back, "/crm/customers") {
+		back = "/crm/customers"
+	}
+	http.Redirect(rw, r, back, http.StatusSeeOther)
+}
+
+// kv is one hidden form field.
+type kv struct{ Key, Value string }
+
+// HiddenExcept returns the current filter as hidden fields, without some keys
+// (the search box keeps the filters; the filter form keeps the search).
+func (v CustomerListView) HiddenExcept(keys ...string) []kv {
+	q, _ := url.ParseQuery(v.Query)
+	var out []kv
+	for k, vals := range q {
+		if slices.Contains(keys, k) {
+			continue
+		}
+		for _, x := range vals {
+			out = append(out, kv{k, x})
+		}
+	}
+	slices.SortFunc(out, func(a, b kv) int { return strings.Compare(a.Key+a.Value, b.Key+b.Value) })
+	return out
+}
+
+// Get is the typed value of a filter field.
+func (v CustomerListView) Get(key string) string { return v.Raw.Get(key) }
+
+// Joined is a repeatable filter as one comma-separated field.
+func (v CustomerListView) Joined(key string) string {
+	var parts []string
+	for _, x := range v.Raw[key] {
+		if x = strings.TrimSpace(x); x != "" {
+			parts = append(parts, x)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Has reports whether a repeatable filter holds a value.
+func (v CustomerListView) Has(key, val string) bool { return slices.Contains(v.Raw[key], val) }
+
+// SegmentName names a segment id.
+func (v CustomerListView) SegmentName(id int64) string {
+	for _, s := range v.Segments {
+		if s.ID == id {
+			return s.Name
+		}
+	}
+	return fmt.Sprint(id)
+}
+
+// DateSorted reports whether the table is sorted by a date (then dates show absolute).
+func (v CustomerListView) DateSorted() bool { return v.SortKey == "created" || v.SortKey == "updated" }

@@ -1,0 +1,188 @@
+// The customer table: column menu ordering, keyboard row focus, avatar
+// fallbacks, and the Add customer and Create company dialogs.
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+// postJSON sends JSON to the API as the signed-in user and returns [status, body].
+async function postJSON(url, body) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch { /* not JSON */ }
+  return [res.status, data];
+}
+
+// --- column menu: move a line up or down -----------------------------------
+document.querySelector(".column-list")?.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-move]");
+  if (!b) return;
+  const li = b.closest("li");
+  if (b.dataset.move === "up" && li.previousElementSibling) li.parentNode.insertBefore(li, li.previousElementSibling);
+  if (b.dataset.move === "down" && li.nextElementSibling) li.parentNode.insertBefore(li.nextElementSibling, li);
+  b.focus();
+});
+
+// --- popovers: one open at a time; Esc closes -------------------------------
+const popovers = [...document.querySelectorAll("details.popover")];
+popovers.forEach((d) => d.addEventListener("toggle", () => {
+  if (d.open) popovers.forEach((o) => { if (o !== d) o.open = false; });
+}));
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape") popovers.forEach((d) => { if (d.open) { d.open = false; d.querySelector("summary").focus(); } });
+});
+document.addEventListener("click", (e) => {
+  popovers.forEach((d) => { if (d.open && !d.contains(e.target)) d.open = false; });
+});
+
+// --- avatars: when the picture cannot load (no Gravatar, offline), the initials stay
+document.addEventListener("error", (e) => {
+  if (e.target instanceof HTMLImageElement && e.target.parentElement?.classList.contains("avatar")) e.target.remove();
+}, true);
+
+// --- keyboard: j/k move the row focus -----------------------------------------
+const rows = () => [...document.querySelectorAll("#customer-table tbody tr")];
+document.addEventListener("keydown", (e) => {
+  const t = e.target;
+  if (e.ctrlKey || e.metaKey || e.altKey || t.closest?.("input, select, textarea, dialog, [contenteditable]")) return;
+  if (e.key !== "j" && e.key !== "k") return;
+  const list = rows();
+  if (!list.length) return;
+  const i = list.indexOf(document.activeElement);
+  const next = e.key === "j" ? Math.min(i + 1, list.length - 1) : Math.max(i - 1, 0);
+  list[i < 0 ? 0 : next].focus();
+  e.preventDefault();
+});
+
+// --- dialogs ---------------------------------------------------------------------
+document.addEventListener("click", (e) => {
+  const open = e.target.closest("[data-open]");
+  if (open) { document.querySelector(open.dataset.open).showModal(); return; }
+  if (e.target.closest("[data-close]")) e.target.closest("dialog").close();
+});
+
+function clearErrors(form) {
+  form.querySelectorAll(".field").forEach((f) => {
+    f.classList.remove("has-error");
+    f.querySelector("[aria-invalid]")?.removeAttribute("aria-invalid");
+    const p = f.querySelector(".field-error");
+    if (p) { p.hidden = true; p.textContent = ""; }
+  });
+  const general = form.querySelector(".form-error");
+  if (general) { general.hidden = true; general.textContent = ""; }
+}
+
+// showErrors puts each API field error beside its field; others go on top.
+function showErrors(form, error) {
+  const list = error?.fields?.length ? error.fields : [{ field: error?.field || "", message: error?.message || "Something went wrong. Please try again." }];
+  let first = null;
+  const rest = [];
+  for (const fe of list) {
+    const key = (fe.field || "").split(".")[0];
+    const box = form.querySelector(`[data-field="${CSS.escape(key)}"]`);
+    if (!box) { rest.push(fe.message); continue; }
+    box.classList.add("has-error");
+    const p = box.querySelector(".field-error");
+    p.textContent = fe.message;
+    p.hidden = false;
+    const input = box.querySelector("input, select");
+    input?.setAttribute("aria-invalid", "true");
+    first ??= input;
+  }
+  if (rest.length) {
+    const general = form.querySelector(".form-error");
+    general.textContent = rest.join(" ");
+    general.hidden = false;
+  }
+  first?.focus();
+}
+
+async function busy(button, work) {
+  button.setAttribute("aria-busy", "true");
+  button.disabled = true;
+  try { return await work(); } finally { button.removeAttribute("aria-busy"); button.disabled = false; }
+}
+
+// --- company type-ahead -------------------------------------------------------
+const companyInput = document.getElementById("a-company");
+const companyList = document.getElementById("company-list");
+const knownCompanies = new Map(); // lower-cased name -> id
+let lookup = 0;
+companyInput?.addEventListener("input", () => {
+  const q = companyInput.value.trim();
+  const mine = ++lookup;
+  setTimeout(async () => {
+    if (mine !== lookup) return; // typed on
+    const res = await fetch(`/api/v1/companies?limit=20&q=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
+    if (!res.ok || mine !== lookup) return;
+    const { items } = await res.json();
+    companyList.replaceChildren(...items.map((c) => {
+      knownCompanies.set(c.name.toLowerCase(), c.id);
+      const o = document.createElement("option");
+      o.value = c.name;
+      o.textContent = c.domain || "";
+      return o;
+    }));
+  }, 150);
+});
+
+// --- Create company (a small dialog over the Add customer dialog) ----------------
+const companyDialog = document.getElementById("company-dialog");
+const companyForm = document.getElementById("company-form");
+document.getElementById("new-company")?.addEventListener("click", () => {
+  clearErrors(companyForm);
+  companyForm.elements.name.value = companyInput.value.trim();
+  companyDialog.showModal();
+  companyForm.elements.name.focus();
+});
+companyForm?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearErrors(companyForm);
+  const button = document.getElementById("company-submit");
+  const [status, body] = await busy(button, () => postJSON("/api/v1/companies", {
+    name: companyForm.elements.name.value, domain: companyForm.elements.domain.value,
+  }));
+  if (status !== 201) { showErrors(companyForm, body?.error); return; }
+  knownCompanies.set(body.name.toLowerCase(), body.id);
+  companyInput.value = body.name;
+  companyDialog.close();
+  companyInput.focus();
+});
+
+// --- Add customer ----------------------------------------------------------------
+const addForm = document.getElementById("add-form");
+const addDialog = document.getElementById("add-dialog");
+addDialog?.addEventListener("close", () => document.getElementById("add-customer")?.focus());
+addForm?.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearErrors(addForm);
+  const f = addForm.elements;
+  const body = { full_name: f.full_name.value, language: f.language.value, country: f.country.value };
+  if (f.contact.value.trim()) body.contact = { channel: f.channel.value, value: f.contact.value };
+  const company = f.company.value.trim();
+  if (company) {
+    const id = knownCompanies.get(company.toLowerCase());
+    if (id) body.company_id = id; else body.company_name = company;
+  }
+  if (f.owner.value) body.owner_id = Number(f.owner.value);
+  const tags = f.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
+  if (tags.length) body.tags = tags;
+  const [status, data] = await busy(document.getElementById("add-submit"), () => postJSON("/api/v1/customers", body));
+  if (status !== 201) { showErrors(addForm, data?.error); return; }
+  sessionStorage.setItem("toast", `Added ${data.full_name}.`);
+  location.reload();
+});
+
+// A message kept across the reload that shows the new row.
+const toastText = sessionStorage.getItem("toast");
+if (toastText) {
+  sessionStorage.removeItem("toast");
+  const t = document.createElement("div");
+  t.className = "toast";
+  t.setAttribute("role", "status");
+  t.textContent = toastText;
+  document.getElementById("main").append(t);
+  setTimeout(() => t.remove(), 6000);
+}
