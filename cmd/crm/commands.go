@@ -20,11 +20,11 @@ import (
 func load(name string, args []string, stderr io.Writer, register func(*config.Config, *flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	fs := flags(name, stderr)
 	cfg, err := config.Load(fs, register, args)
+	if errors.Is(err, config.ErrUsage) {
+		return cfg, fs, errUsage
+	}
 	if err != nil {
-		if fs.Parsed() {
-			return cfg, fs, err // invalid values: one line per problem
-		}
-		return cfg, fs, parseErr(err)
+		return cfg, fs, err // -h, or invalid values: one line per problem
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "crm %s: unexpected argument %q\n", name, fs.Arg(0))

@@ -96,15 +96,3 @@ func flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	return fs
 }
-
-// parseErr turns a flag parse failure into errUsage (the FlagSet printed usage already).
-func parseErr(err error) error {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	var fe interface{ Unwrap() []error }
-	if errors.As(err, &fe) {
-		return err // configuration problems: printed one per line by run
-	}
-	return errUsage
-}

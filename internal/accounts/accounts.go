@@ -241,3 +241,63 @@ func (s *Service) RevokeToken(ctx context.Context, actor *crm.User, userID, toke
 func (s *Service) ListUsers(ctx context.Context) ([]crm.User, error) {
 	return s.Store.ListUsers(ctx)
 }
+
+// UserChange is an admin's edit of a user; nil fields stay.
+type UserChange struct {
+	Name   *string
+	Role   *crm.Role
+	Active *bool
+}
+
+// UpdateUser changes a user's name, role or active flag (admins only). A
+// deactivated user cannot sign in and their tokens stop working; their
+// customers stay owned until released or reassigned. The last active admin
+// cannot be demoted or deactivated, nor can admins deactivate themselves.
+func (s *Service) UpdateUser(ctx context.Context, actor *crm.User, id int64, ch UserChange) (*crm.User, error) {
+	if !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can change users.")
+	}
+	var fe crm.FieldErrors
+	if ch.Name != nil {
+		n := strings.TrimSpace(*ch.Name)
+		if n == "" || utf8.RuneCountInString(n) > 200 {
+			fe.Add("name", "Enter a name of at most 200 characters.")
+		}
+		ch.Name = &n
+	}
+	if ch.Role != nil && !ch.Role.Valid() {
+		fe.Add("role", "Choose admin or member.")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	var out *crm.User
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		u, err := tx.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ch.Active != nil && !*ch.Active && id == actor.ID {
+			return crm.Conflict("You cannot deactivate yourself; ask another admin.")
+		}
+		losesAdmin := u.IsAdmin() && u.Active && ((ch.Role != nil && *ch.Role != crm.RoleAdmin) || (ch.Active != nil && !*ch.Active))
+		if losesAdmin {
+			users, err := tx.ListUsers(ctx)
+			if err != nil {
+				return err
+			}
+			admins := 0
+			for _, o := range users {
+				if o.IsAdmin() && o.Active {
+					admins++
+				}
+			}
+			if admins <= 1 {
+				return crm.Conflict("%s is the last active admin; make someone else an admin first.", u.Name)
+			}
+		}
+		out, err = tx.UpdateUser(ctx, id, crm.UserPatch{Name: ch.Name, Role: ch.Role, Active: ch.Active}, s.Now())
+		return err
+	})
+	return out, err
+}

@@ -22,6 +22,45 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, post("create-customer", "/api/v1/customers", "Add a customer", "Customers"), a.createCustomer)
 	huma.Register(h, get("get-customer", "/api/v1/customers/{id}", "One customer with its contacts", "Customers"), a.getCustomer)
 
+	patch := func(id, path, summary, tag string) huma.Operation {
+		return huma.Operation{OperationID: id, Method: http.MethodPatch, Path: path, Summary: summary, Tags: []string{tag}}
+	}
+	action := func(id, path, summary, tag string) huma.Operation {
+		return huma.Operation{OperationID: id, Method: http.MethodPost, Path: path, Summary: summary, Tags: []string{tag}}
+	}
+	huma.Register(h, patch("update-customer", "/api/v1/customers/{id}", "Edit a customer (each change is logged)", "Customers"), a.patchCustomer)
+	for _, act := range []string{"claim", "unclaim", "release", "reassign", "archive", "restore"} {
+		huma.Register(h, action(act+"-customer", "/api/v1/customers/{id}/"+act, ownerSummary[act], "Ownership"), a.ownerAction(act))
+	}
+	huma.Register(h, action("tag-customer", "/api/v1/customers/{id}/tags", "Tag a customer (missing tags are created)", "Customers"), a.addTags)
+	huma.Register(h, huma.Operation{OperationID: "untag-customer", Method: http.MethodDelete, Path: "/api/v1/customers/{id}/tags/{tag}",
+		Summary: "Remove a tag from a customer", Tags: []string{"Customers"}}, a.removeTag)
+	huma.Register(h, get("customer-activity", "/api/v1/customers/{id}/activity", "The customer's activity log, newest first", "Customers"), a.activity)
+	huma.Register(h, get("customer-messages", "/api/v1/customers/{id}/messages", "The customer's messages, newest first", "Messages"), a.messages)
+
+	huma.Register(h, post("add-contact", "/api/v1/customers/{id}/contacts", "Add a contact (value normalised)", "Contacts"), a.addContact)
+	huma.Register(h, patch("update-contact", "/api/v1/contacts/{id}", "Change a contact's value or make it primary", "Contacts"), a.patchContact)
+	huma.Register(h, huma.Operation{OperationID: "remove-contact", Method: http.MethodDelete, Path: "/api/v1/contacts/{id}",
+		Summary: "Remove a contact (kept, with its suppression, for the audit trail)", Tags: []string{"Contacts"}, DefaultStatus: http.StatusNoContent}, a.removeContact)
+	huma.Register(h, action("suppress-contact", "/api/v1/contacts/{id}/suppress", "Suppress a contact: no send reaches it", "Contacts"), a.suppress)
+	huma.Register(h, action("unsuppress-contact", "/api/v1/contacts/{id}/unsuppress", "Lift a suppression (a note is required)", "Contacts"), a.unsuppress)
+	huma.Register(h, get("contact-suppressions", "/api/v1/contacts/{id}/suppressions", "Every suppress and unsuppress of a contact", "Contacts"), a.suppressionHistory)
+
+	huma.Register(h, get("customer-records", "/api/v1/customers/{id}/records", "Deals, notes and tasks of a customer", "Records"), a.records)
+	huma.Register(h, post("add-deal", "/api/v1/customers/{id}/deals", "Add a deal", "Records"), a.addDeal)
+	huma.Register(h, patch("update-deal", "/api/v1/deals/{id}", "Edit a deal", "Records"), a.editDeal)
+	huma.Register(h, post("add-note", "/api/v1/customers/{id}/notes", "Add a note", "Records"), a.addNote)
+	huma.Register(h, patch("update-note", "/api/v1/notes/{id}", "Edit a note", "Records"), a.editNote)
+	huma.Register(h, post("add-task", "/api/v1/customers/{id}/tasks", "Add a task", "Records"), a.addTask)
+	huma.Register(h, patch("update-task", "/api/v1/tasks/{id}", "Edit or complete a task", "Records"), a.editTask)
+
+	huma.Register(h, patch("update-user", "/api/v1/users/{id}", "Change a user's name, role or active flag (admin only)", "Users"), a.patchUser)
+	huma.Register(h, post("create-product", "/api/v1/products", "Add a product (admin only)", "Catalog"), a.createProduct)
+	huma.Register(h, patch("update-product", "/api/v1/products/{id}", "Rename a product (admin only)", "Catalog"), a.patchProduct)
+	huma.Register(h, patch("update-custom-field", "/api/v1/custom-fields/{id}", "Edit or retire a custom field (admin only)", "Catalog"), a.patchCustomField)
+	huma.Register(h, get("get-company", "/api/v1/companies/{id}", "One company", "Catalog"), a.getCompany)
+	huma.Register(h, patch("update-company", "/api/v1/companies/{id}", "Rename a company or change its domain", "Catalog"), a.patchCompany)
+
 	huma.Register(h, get("list-products", "/api/v1/products", "Products (for fit scores)", "Catalog"), a.listProducts)
 	huma.Register(h, get("list-tags", "/api/v1/tags", "Tags with customer counts", "Catalog"), a.listTags)
 	huma.Register(h, post("create-tag", "/api/v1/tags", "Add a tag (or get the one of that name)", "Catalog"), a.createTag)
@@ -33,4 +72,13 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, post("create-custom-field", "/api/v1/custom-fields", "Define a custom field (admin only)", "Catalog"), a.createCustomField)
 	huma.Register(h, get("list-countries", "/api/v1/countries", "ISO 3166-1 countries with English names", "Catalog"), a.listCountries)
 	huma.Register(h, get("list-languages", "/api/v1/languages", "ISO 639-1 languages with English names", "Catalog"), a.listLanguages)
+}
+
+var ownerSummary = map[string]string{
+	"claim":    "Claim an unclaimed customer (refused, naming the owner, when owned)",
+	"unclaim":  "Give up your own customer",
+	"release":  "Remove any owner (admin only)",
+	"reassign": "Give the customer to another active user (admin only); body {user_id}",
+	"archive":  "Archive (admin; a member for their own or unclaimed customers)",
+	"restore":  "Restore an archived customer (not a merged one)",
 }

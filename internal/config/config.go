@@ -76,6 +76,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CRM_LOG_LEVEL)")
 }
 
+// ErrUsage marks a command line that could not be parsed.
+var ErrUsage = errors.New("usage")
+
 // Load builds the configuration of one command: defaults, env, then flags.
 func Load(fs *flag.FlagSet, register func(*Config, *flag.FlagSet), args []string) (Config, error) {
 	c := Defaults()
@@ -84,7 +87,10 @@ func Load(fs *flag.FlagSet, register func(*Config, *flag.FlagSet), args []string
 	}
 	register(&c, fs)
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, fmt.Errorf("%w: %v", ErrUsage, err) // the FlagSet has printed its usage
 	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "crm.db")

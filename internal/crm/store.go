@@ -139,6 +139,9 @@ type RecordStore interface {
 	AddMessage(ctx context.Context, m *Message) error // an inbound one marks the customer has_inbound
 	ListMessages(ctx context.Context, customerID int64, limit int) ([]Message, error)
 
+	GetDeal(ctx context.Context, id int64) (*Deal, error)
+	GetNote(ctx context.Context, id int64) (*Note, error)
+	GetTask(ctx context.Context, id int64) (*Task, error)
 	CreateDeal(ctx context.Context, d *Deal) error
 	UpdateDeal(ctx context.Context, d *Deal) error
 	ListDeals(ctx context.Context, customerID int64) ([]Deal, error)

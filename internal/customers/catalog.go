@@ -17,6 +17,22 @@ func (s *Service) Companies(ctx context.Context, prefix string, limit int) ([]cr
 
 // CreateCompany adds a company (the quick-create of the Add customer modal).
 func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, name, domain string) (*crm.Company, error) {
+	c, err := validCompany(name, domain)
+	if err != nil {
+		return nil, err
+	}
+	c.CreatedAt = s.now()
+	if err := s.Store.CreateCompany(ctx, c); err != nil {
+		if crm.CodeOf(err) == crm.CodeConflict {
+			return nil, crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", c.Name)}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// validCompany checks and tidies a company's name and domain.
+func validCompany(name, domain string) (*crm.Company, error) {
 	var fe crm.FieldErrors
 	name, domain = strings.TrimSpace(name), strings.ToLower(strings.TrimSpace(domain))
 	if name == "" {
@@ -32,14 +48,7 @@ func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, name, doma
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	c := &crm.Company{Name: name, Domain: domain, CreatedAt: s.now()}
-	if err := s.Store.CreateCompany(ctx, c); err != nil {
-		if crm.CodeOf(err) == crm.CodeConflict {
-			return nil, crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", name)}
-		}
-		return nil, err
-	}
-	return c, nil
+	return &crm.Company{Name: name, Domain: domain}, nil
 }
 
 var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -145,4 +154,146 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+var productKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
+
+// CreateProduct adds a product for fit scores (admins only).
+func (s *Service) CreateProduct(ctx context.Context, actor *crm.User, key, name string) (*crm.Product, error) {
+	if !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can add products.")
+	}
+	var fe crm.FieldErrors
+	key, name = strings.TrimSpace(key), strings.TrimSpace(name)
+	if !productKeyRe.MatchString(key) {
+		fe.Add("key", "Use 1-40 lower-case letters, digits, - and _, starting with a letter.")
+	}
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		fe.Add("name", "Enter a name of at most 100 characters.")
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	existing, err := s.Store.ListProducts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &crm.Product{Key: key, Name: name, Position: len(existing) + 1}
+	if err := s.Store.CreateProduct(ctx, p); err != nil {
+		if errors.Is(err, crm.ErrConflict) {
+			return nil, crm.Invalid("key", "A product with the key %q already exists.", key)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// RenameProduct changes a product's name (admins only; the key is fixed).
+func (s *Service) RenameProduct(ctx context.Context, actor *crm.User, id int64, name string) (*crm.Product, error) {
+	if !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can change products.")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return nil, crm.Invalid("name", "Enter a name of at most 100 characters.")
+	}
+	ps, err := s.Store.ListProducts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.ID == id {
+			p.Name = name
+			return &p, s.Store.UpdateProduct(ctx, &p)
+		}
+	}
+	return nil, crm.NotFound("product")
+}
+
+// CustomFieldChange edits a definition; key and type are fixed once values exist.
+type CustomFieldChange struct {
+	Label   *string
+	Options *[]string
+	Retired *bool
+}
+
+// UpdateCustomField edits or retires a custom field (admins only). A retired
+// field disappears from forms and the table; its values are kept.
+func (s *Service) UpdateCustomField(ctx context.Context, actor *crm.User, id int64, ch CustomFieldChange) (*crm.CustomField, error) {
+	if !actor.IsAdmin() {
+		return nil, crm.Forbidden("Only an admin can change custom fields.")
+	}
+	all, err := s.Store.ListCustomFields(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range all {
+		if f.ID != id {
+			continue
+		}
+		if ch.Label != nil {
+			l := strings.TrimSpace(*ch.Label)
+			if l == "" || utf8.RuneCountInString(l) > 100 {
+				return nil, crm.Invalid("label", "Enter a label of at most 100 characters.")
+			}
+			f.Label = l
+		}
+		if ch.Options != nil {
+			var opts []string
+			for _, o := range *ch.Options {
+				if o = strings.TrimSpace(o); o != "" && !contains(opts, o) {
+					opts = append(opts, o)
+				}
+			}
+			if (f.Type == crm.FieldSelect || f.Type == crm.FieldMultiselect) && len(opts) == 0 {
+				return nil, crm.Invalid("options", "A %s field needs at least one option.", f.Type)
+			}
+			f.Options = opts
+		}
+		if ch.Retired != nil {
+			if *ch.Retired && f.RetiredAt == nil {
+				now := s.now()
+				f.RetiredAt = &now
+			} else if !*ch.Retired {
+				f.RetiredAt = nil
+			}
+		}
+		if err := s.Store.UpdateCustomField(ctx, &f); err != nil {
+			return nil, err
+		}
+		return &f, nil
+	}
+	return nil, crm.NotFound("custom field")
+}
+
+// Company returns one company.
+func (s *Service) Company(ctx context.Context, id int64) (*crm.Company, error) {
+	return s.Store.GetCompany(ctx, id)
+}
+
+// UpdateCompany renames a company or changes its domain.
+func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, name, domain *string) (*crm.Company, error) {
+	c, err := s.Store.GetCompany(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	n, d := c.Name, c.Domain
+	if name != nil {
+		n = *name
+	}
+	if domain != nil {
+		d = *domain
+	}
+	check, err := validCompany(n, d)
+	if err != nil {
+		return nil, err
+	}
+	c.Name, c.Domain, c.UpdatedAt = check.Name, check.Domain, s.now()
+	if err := s.Store.UpdateCompany(ctx, c); err != nil {
+		if errors.Is(err, crm.ErrConflict) {
+			return nil, crm.Invalid("name", "A company named %q already exists.", c.Name)
+		}
+		return nil, err
+	}
+	return s.Store.GetCompany(ctx, id)
 }

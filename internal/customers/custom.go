@@ -150,3 +150,15 @@ func CustomValue(f crm.CustomField, v any) (*string, error) {
 	str := string(b)
 	return &str, nil
 }
+
+func jsonValue(s string) any {
+	var v any
+	_ = json.Unmarshal([]byte(s), &v)
+	return v
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}

@@ -22,7 +22,7 @@ const (
 
 // QueryKeys are the query parameters of the customer list, in the contract's
 // spelling; every surface (page, API, export, bulk) parses them with ParseQuery.
-var QueryKeys = []string{"q", "owner", "tag", "tag_mode", "segment", "country", "language", "has_inbound",
+var QueryKeys = []string{"q", "owner", "tag", "tag_mode", "segment", "company", "country", "language", "has_inbound",
 	"score_product", "score_min", "score_max", "created_from", "created_to", "archived", "sort", "limit", "cursor", "before"}
 
 // ParseQuery turns list parameters into a query, checking every value; it
@@ -96,6 +96,19 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 		}
 	}
 
+	if co := strings.TrimSpace(v.Get("company")); co != "" {
+		id, err := strconv.ParseInt(co, 10, 64)
+		if err != nil || id <= 0 {
+			fe.Add("company", "%q is not a company id", co)
+		} else if _, err := s.Store.GetCompany(ctx, id); err != nil {
+			if !errors.Is(err, crm.ErrNotFound) {
+				return q, err
+			}
+			fe.Add("company", "no company has the id %d", id)
+		} else {
+			f.CompanyID = id
+		}
+	}
 	for _, c := range splitList(v["country"]) {
 		code, err := crm.NormalizeCountry(c)
 		if err != nil {
@@ -208,6 +221,9 @@ func QueryValues(q crm.CustomerQuery, actor *crm.User) url.Values {
 	}
 	if f.SegmentID != 0 {
 		v.Set("segment", strconv.FormatInt(f.SegmentID, 10))
+	}
+	if f.CompanyID != 0 {
+		v.Set("company", strconv.FormatInt(f.CompanyID, 10))
 	}
 	for _, c := range f.Countries {
 		v.Add("country", c)

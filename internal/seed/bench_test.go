@@ -62,5 +62,3 @@ func TestSeedSizePostgres(t *testing.T) {
 	st := runSize(t, openPostgres(t))
 	t.Logf("PostgreSQL: %v", st.Elapsed)
 }
-
-func TestZProf(t *testing.T) { t.Logf("%v", Prof) }

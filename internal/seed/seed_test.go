@@ -212,6 +212,25 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 		t.Errorf("demo admin: %+v %v", admin, err)
 	}
 
+	// every reference points at a row (the seed writes without foreign key checks)
+	for _, fk := range []string{
+		"customers.company_id companies", "customers.owner_id users", "contacts.customer_id customers",
+		"contacts.suppressed_by users", "suppression_events.contact_id contacts", "suppression_events.user_id users",
+		"customer_tags.customer_id customers", "customer_tags.tag_id tags", "segment_members.segment_id segments",
+		"segment_members.customer_id customers", "customer_scores.customer_id customers", "customer_scores.product_id products",
+		"custom_values.customer_id customers", "custom_values.field_id custom_fields", "messages.customer_id customers",
+		"messages.contact_id contacts", "messages.user_id users", "deals.customer_id customers", "deals.author_id users",
+		"notes.customer_id customers", "notes.author_id users", "tasks.customer_id customers", "tasks.author_id users",
+		"activity.customer_id customers", "activity.user_id users",
+	} {
+		child, parent, _ := strings.Cut(fk, " ")
+		table, col, _ := strings.Cut(child, ".")
+		if n := count(t, db, `SELECT count(*) FROM `+table+` c WHERE c.`+col+` IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM `+parent+` p WHERE p.id = c.`+col+`)`); n != 0 {
+			t.Errorf("%d rows of %s point at no %s", n, child, parent)
+		}
+	}
+
 	// primary e-mail and phone are the primary contacts
 	for _, ch := range []string{"email", "phone"} {
 		col := "primary_" + ch
@@ -504,9 +523,13 @@ func TestExistingUsers(t *testing.T) {
 	if err := db.CreateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
+	co := &crm.Company{Name: "Existing Company", CreatedAt: testNow}
+	if err := db.CreateCompany(context.Background(), co); err != nil {
+		t.Fatal(err)
+	}
 	st := run(t, db, 1, 100)
-	if st.Users != 9 {
-		t.Errorf("created %d users, want 9", st.Users)
+	if st.Users != 9 || st.Companies != 5 {
+		t.Errorf("created %d users and %d companies, want 9 and 5", st.Users, st.Companies)
 	}
 	got, err := db.GetUserByEmail(context.Background(), DemoAdminEmail)
 	if err != nil || got.PasswordHash != "keep" || got.Name != "Existing Admin" {

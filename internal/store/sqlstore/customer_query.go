@@ -111,6 +111,9 @@ func (s *Store) where(f crm.CustomerFilter) (string, []any) {
 	if f.SegmentID != 0 {
 		conds = append(conds, "EXISTS (SELECT 1 FROM segment_members m WHERE m.customer_id = c.id AND m.segment_id = "+arg(f.SegmentID)+")")
 	}
+	if f.CompanyID != 0 {
+		conds = append(conds, "c.company_id = "+arg(f.CompanyID))
+	}
 	if len(f.Countries) > 0 {
 		conds = append(conds, "c.country IN "+list(f.Countries))
 	}

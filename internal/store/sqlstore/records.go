@@ -58,6 +58,62 @@ func (s *Store) ListMessages(ctx context.Context, customerID int64, limit int) (
 	    FROM messages WHERE customer_id = $1 ORDER BY at DESC, id DESC LIMIT $2`, customerID, limit)
 }
 
+func scanDeal(r interface{ Scan(...any) error }) (crm.Deal, error) {
+	var d crm.Deal
+	var author sql.NullInt64
+	err := r.Scan(&d.ID, &d.CustomerID, &d.Title, &d.Amount, &d.Currency, &d.Stage, &author, &d.CreatedAt, &d.UpdatedAt)
+	d.AuthorID, d.CreatedAt, d.UpdatedAt = int64Ptr(author), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+	return d, err
+}
+
+const dealCols = `id, customer_id, title, amount, currency, stage, author_id, created_at, updated_at`
+
+func (s *Store) GetDeal(ctx context.Context, id int64) (*crm.Deal, error) {
+	d, err := scanDeal(s.rq().QueryRowContext(ctx, `SELECT `+dealCols+` FROM deals WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "deal")
+	}
+	return &d, nil
+}
+
+func scanNote(r interface{ Scan(...any) error }) (crm.Note, error) {
+	var n crm.Note
+	var author sql.NullInt64
+	err := r.Scan(&n.ID, &n.CustomerID, &n.Body, &author, &n.CreatedAt, &n.UpdatedAt)
+	n.AuthorID, n.CreatedAt, n.UpdatedAt = int64Ptr(author), n.CreatedAt.UTC(), n.UpdatedAt.UTC()
+	return n, err
+}
+
+const noteCols = `id, customer_id, body, author_id, created_at, updated_at`
+
+func (s *Store) GetNote(ctx context.Context, id int64) (*crm.Note, error) {
+	n, err := scanNote(s.rq().QueryRowContext(ctx, `SELECT `+noteCols+` FROM notes WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "note")
+	}
+	return &n, nil
+}
+
+func scanTask(r interface{ Scan(...any) error }) (crm.Task, error) {
+	var t crm.Task
+	var due, done sql.NullTime
+	var author sql.NullInt64
+	err := r.Scan(&t.ID, &t.CustomerID, &t.Title, &due, &done, &author, &t.CreatedAt, &t.UpdatedAt)
+	t.Due, t.DoneAt, t.AuthorID = timePtr(due), timePtr(done), int64Ptr(author)
+	t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
+	return t, err
+}
+
+const taskCols = `id, customer_id, title, due, done_at, author_id, created_at, updated_at`
+
+func (s *Store) GetTask(ctx context.Context, id int64) (*crm.Task, error) {
+	t, err := scanTask(s.rq().QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "task")
+	}
+	return &t, nil
+}
+
 func (s *Store) CreateDeal(ctx context.Context, d *crm.Deal) error {
 	d.CreatedAt = ts(d.CreatedAt)
 	d.UpdatedAt = d.CreatedAt
@@ -75,13 +131,7 @@ func (s *Store) UpdateDeal(ctx context.Context, d *crm.Deal) error {
 }
 
 func (s *Store) ListDeals(ctx context.Context, customerID int64) ([]crm.Deal, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Deal, error) {
-		var d crm.Deal
-		var author sql.NullInt64
-		err := r.Scan(&d.ID, &d.CustomerID, &d.Title, &d.Amount, &d.Currency, &d.Stage, &author, &d.CreatedAt, &d.UpdatedAt)
-		d.AuthorID, d.CreatedAt, d.UpdatedAt = int64Ptr(author), d.CreatedAt.UTC(), d.UpdatedAt.UTC()
-		return d, err
-	}, `SELECT id, customer_id, title, amount, currency, stage, author_id, created_at, updated_at
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Deal, error) { return scanDeal(r) }, `SELECT `+dealCols+`
 	    FROM deals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
 
@@ -99,13 +149,7 @@ func (s *Store) UpdateNote(ctx context.Context, n *crm.Note) error {
 }
 
 func (s *Store) ListNotes(ctx context.Context, customerID int64) ([]crm.Note, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Note, error) {
-		var n crm.Note
-		var author sql.NullInt64
-		err := r.Scan(&n.ID, &n.CustomerID, &n.Body, &author, &n.CreatedAt, &n.UpdatedAt)
-		n.AuthorID, n.CreatedAt, n.UpdatedAt = int64Ptr(author), n.CreatedAt.UTC(), n.UpdatedAt.UTC()
-		return n, err
-	}, `SELECT id, customer_id, body, author_id, created_at, updated_at FROM notes WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Note, error) { return scanNote(r) }, `SELECT `+noteCols+` FROM notes WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
 
 func (s *Store) CreateTask(ctx context.Context, t *crm.Task) error {
@@ -123,15 +167,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *crm.Task) error {
 }
 
 func (s *Store) ListTasks(ctx context.Context, customerID int64) ([]crm.Task, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Task, error) {
-		var t crm.Task
-		var due, done sql.NullTime
-		var author sql.NullInt64
-		err := r.Scan(&t.ID, &t.CustomerID, &t.Title, &due, &done, &author, &t.CreatedAt, &t.UpdatedAt)
-		t.Due, t.DoneAt, t.AuthorID = timePtr(due), timePtr(done), int64Ptr(author)
-		t.CreatedAt, t.UpdatedAt = t.CreatedAt.UTC(), t.UpdatedAt.UTC()
-		return t, err
-	}, `SELECT id, customer_id, title, due, done_at, author_id, created_at, updated_at FROM tasks WHERE customer_id = $1
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Task, error) { return scanTask(r) }, `SELECT `+taskCols+` FROM tasks WHERE customer_id = $1
 	    ORDER BY done_at IS NOT NULL, due IS NULL, due, id`, customerID)
 }
 
