@@ -151,7 +151,7 @@ func browser(t *testing.T) context.Context {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelC := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelC(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -183,10 +183,17 @@ func textOf(t *testing.T, ctx context.Context, sel string) string {
 	return strings.TrimSpace(s)
 }
 
-// do runs browser steps or fails the test.
+// stepTimeout bounds one batch of steps, so a wait that never ends fails
+// quickly with a screenshot of what the page showed instead.
+const stepTimeout = 20 * time.Second
+
+// do runs browser steps or fails the test (saving a screenshot of the failure).
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(sctx, steps...); err != nil {
+		failShot(t, ctx)
 		t.Fatal(err)
 	}
 }
@@ -194,11 +201,26 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 // get runs one browser action that answers a value, or fails the test.
 func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, a)
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(sctx, a)
 	if err != nil {
+		failShot(t, ctx)
 		t.Fatal(err)
 	}
 	return v
+}
+
+// failShot saves what the page shows when a step fails, as failure-TEST.png.
+func failShot(t *testing.T, ctx context.Context) {
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
+	if err != nil {
+		return
+	}
+	name := "failure-" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + ".png"
+	if os.MkdirAll("screenshots", 0o755) == nil && os.WriteFile(filepath.Join("screenshots", name), png, 0o644) == nil {
+		t.Logf("screenshot of the failure: e2e/screenshots/%s", name)
+	}
 }
 
 // css is a CSS selector.
@@ -221,4 +243,10 @@ func signIn(t *testing.T, ctx context.Context, base, email, password string) {
 func rowCount(t *testing.T, ctx context.Context) int {
 	t.Helper()
 	return get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("#customer-table tbody tr").length`))
+}
+
+// present waits until sel is in the page (scrolled into view or not).
+func present(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	get(t, ctx, chromedp.Poll[bool](fmt.Sprintf("!!document.querySelector(%q)", sel)))
 }

@@ -69,6 +69,8 @@ func New(d Deps) (http.Handler, error) {
 	}))
 	mux.Handle("GET /crm/customers", page(w.CustomerList))
 	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
+	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
+	mux.Handle("GET /crm/companies/{id}", page(w.Company))
 	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
 	mux.Handle("GET /crm/segments", page(w.Pending("segments", "Segments", "Static segments with their member counts will be listed here.")))
 	mux.Handle("GET /crm/imports", page(w.Pending("imports", "Imports", "CSV imports (upload, map, preview, submit) and their progress will be listed here.")))

@@ -39,7 +39,11 @@ type CustomerListView struct {
 	Countries    []crm.CodeName
 	Languages    []crm.CodeName
 	Channels     []crm.Channel
+	Reasons      []crm.Reason
 	Me           *crm.User
+	Drawer       *DrawerView // the open drawer, when the page is /crm/customers/{id}
+
+	failed error // an unexpected error while building the view
 }
 
 // chip is one active filter, with the link that removes it.
@@ -61,31 +65,44 @@ func (v CustomerListView) SortURL(key string) string {
 
 // CustomerList serves /crm/customers.
 func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
+	v, status := w.customerList(r)
+	if v.failed != nil {
+		w.fail(rw, r, v.failed)
+		return
+	}
+	w.render(rw, r, status, "customers", Page{Title: "Customers", Nav: "customers", Content: v})
+}
+
+// customerList builds the table view of the request's filter.
+func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 	ctx := r.Context()
 	me := crm.UserFromContext(ctx)
 	raw := r.URL.Query()
-	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels}
+	for _, k := range []string{"tab", "fragment"} { // the drawer's own state, not filters
+		raw.Del(k)
+	}
+	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels, Reasons: crm.Reasons}
 	var err error
 	if v.Products, err = w.Customers.Products(ctx); err != nil {
-		w.fail(rw, r, err)
-		return
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	fields, err := w.Customers.CustomFields(ctx)
 	if err != nil {
-		w.fail(rw, r, err)
-		return
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	if v.Users, err = w.Accounts.ListUsers(ctx); err != nil {
-		w.fail(rw, r, err)
-		return
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	if v.Tags, err = w.Customers.Tags(ctx); err != nil {
-		w.fail(rw, r, err)
-		return
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	if v.Segments, err = w.Customers.Segments(ctx); err != nil {
-		w.fail(rw, r, err)
-		return
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	prefs := w.loadPrefs(ctx, me.ID, v.Products)
 	v.ScoreProduct = prefs.ScoreProduct
@@ -107,8 +124,8 @@ func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var fe crm.FieldErrors
 		if !errors.As(err, &fe) {
-			w.fail(rw, r, err)
-			return
+			v.failed = err
+			return v, http.StatusInternalServerError
 		}
 		v.Errors = fe
 		status = http.StatusBadRequest
@@ -116,8 +133,8 @@ func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
 		page, err := w.Customers.List(ctx, q)
 		if err != nil {
 			if crm.CodeOf(err) != crm.CodeInvalid {
-				w.fail(rw, r, err)
-				return
+				v.failed = err
+				return v, http.StatusInternalServerError
 			}
 			v.Errors = crm.FieldErrors{err.(*crm.Error)}
 			status = http.StatusBadRequest
@@ -151,7 +168,7 @@ func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
 		sort = "-created"
 	}
 	v.SortKey, v.SortDesc = strings.TrimPrefix(sort, "-"), strings.HasPrefix(sort, "-")
-	w.render(rw, r, status, "customers", Page{Title: "Customers", Nav: "customers", Content: v})
+	return v, status
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -84,6 +84,7 @@ func New(d Deps) (*Web, error) {
 		"country":     crm.CountryName,
 		"language":    crm.LanguageName,
 		"hue":         hue,
+		"money":       money,
 		"list":        func(s ...string) []string { return s },
 		"customValue": customValue,
 	}
@@ -220,4 +221,9 @@ func customValue(v any) string {
 		return strings.Join(parts, ", ")
 	}
 	return fmt.Sprint(v)
+}
+
+// money writes minor units with their currency: 120000 EUR as "1,200.00 EUR".
+func money(minor int64, currency string) string {
+	return fmt.Sprintf("%s.%02d %s", thousands(int(minor/100)), minor%100, currency)
 }

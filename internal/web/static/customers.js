@@ -26,12 +26,20 @@ document.querySelector(".column-list")?.addEventListener("click", (e) => {
 });
 
 // --- popovers: one open at a time; Esc closes -------------------------------
-const popovers = [...document.querySelectorAll("details.popover")];
-popovers.forEach((d) => d.addEventListener("toggle", () => {
-  if (d.open) popovers.forEach((o) => { if (o !== d) o.open = false; });
-}));
+// (popovers inside the drawer come and go, so they are looked up each time)
+const popovers = { forEach: (fn) => document.querySelectorAll("details.popover").forEach(fn) };
+document.addEventListener("toggle", (e) => {
+  const d = e.target;
+  if (!d.matches?.("details.popover") || !d.open) return;
+  popovers.forEach((o) => { if (o !== d && !o.contains(d)) o.open = false; });
+  d.querySelector(".popover-body")?.scrollIntoView({ block: "nearest" }); // a menu opened near the bottom stays in sight
+}, true);
 document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape") popovers.forEach((d) => { if (d.open) { d.open = false; d.querySelector("summary").focus(); } });
+  if (e.key !== "Escape") return;
+  const open = document.querySelectorAll("details.popover[open]");
+  if (!open.length) return;
+  open.forEach((d) => { d.open = false; d.querySelector("summary").focus(); });
+  e.stopImmediatePropagation(); // one Esc closes one thing: the popover, not the drawer behind it
 });
 document.addEventListener("click", (e) => {
   popovers.forEach((d) => { if (d.open && !d.contains(e.target)) d.open = false; });

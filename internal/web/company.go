@@ -1,0 +1,49 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// CompanyView is a company with its customers.
+type CompanyView struct {
+	Co        *crm.Company
+	Customers []crm.Customer
+	Total     int
+	More      bool
+	Back      int64 // the customer the drawer came from, 0 when none
+}
+
+// Company serves /crm/companies/{id}: the company drawer (?fragment=drawer) or its page.
+func (w *Web) Company(rw http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		w.NotFound(rw, r)
+		return
+	}
+	co, err := w.Customers.Company(ctx, id)
+	if errors.Is(err, crm.ErrNotFound) {
+		w.NotFound(rw, r)
+		return
+	}
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	page, err := w.Customers.List(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{CompanyID: id}, Sort: "name", Limit: 100})
+	if err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	v := CompanyView{Co: co, Customers: page.Items, Total: page.Total, More: page.NextCursor != ""}
+	v.Back, _ = strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+	if r.URL.Query().Get("fragment") == "drawer" {
+		w.fragment(rw, r, "company-drawer", v)
+		return
+	}
+	w.render(rw, r, http.StatusOK, "company", Page{Title: co.Name, Nav: "companies", Content: v})
+}

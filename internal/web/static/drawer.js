@@ -1,0 +1,356 @@
+// The customer drawer: opened from the table beside it (the table stays
+// usable), its own URL, tabs, and every edit sent to the JSON API. After a
+// change the drawer is fetched again from the server, and the table row too.
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const drawer = document.getElementById("drawer");
+const companyPage = document.querySelector("[data-company-page]");
+const root = drawer || companyPage;
+
+async function api(method, url, body) {
+  const opts = { method, headers: { Accept: "application/json", "X-CSRF-Token": csrf } };
+  if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+  const res = await fetch(url, opts);
+  let data = null;
+  try { data = await res.json(); } catch { /* empty */ }
+  return [res.status, data];
+}
+
+const ok = (status) => status >= 200 && status < 300;
+const customerId = () => Number(root?.querySelector("[data-customer]")?.dataset.customer || 0);
+const tableQuery = () => new URLSearchParams(location.search);
+
+function toast(text, isError) {
+  const t = document.createElement("div");
+  t.className = "toast" + (isError ? " toast-error" : "");
+  t.setAttribute("role", isError ? "alert" : "status");
+  t.textContent = text;
+  document.getElementById("main").append(t);
+  if (!isError) setTimeout(() => t.remove(), 5000);
+  else t.addEventListener("click", () => t.remove());
+}
+
+// errText is what a person reads of an API error: the field messages, without field names.
+const errText = (error) => (error?.fields?.length ? error.fields.map((f) => f.message).join(" ") : error?.message)
+  || "Something went wrong. Please try again.";
+
+// showError puts a refusal beside the element it concerns (or on top of the drawer).
+function showError(el, error) {
+  const msg = errText(error);
+  const box = el?.closest(".kv-value, .contact-value, form, .tag-editor")?.querySelector(".field-error")
+    || root.querySelector(".drawer-error");
+  box.textContent = msg;
+  box.hidden = false;
+  el?.setAttribute?.("aria-invalid", "true");
+}
+
+function clearError(el) {
+  const box = el?.closest(".kv-value, .contact-value, form, .tag-editor")?.querySelector(".field-error");
+  if (box) box.hidden = true;
+  el?.removeAttribute?.("aria-invalid");
+  const top = root.querySelector(".drawer-error");
+  if (top) top.hidden = true;
+}
+
+// --- opening, closing and the URL --------------------------------------------------
+function drawerURL(id, extra) {
+  const q = tableQuery();
+  q.delete("tab");
+  for (const [k, v] of Object.entries(extra || {})) q.set(k, v);
+  const s = q.toString();
+  return `/crm/customers/${id}${s ? "?" + s : ""}`;
+}
+
+async function loadCustomer(id, { push = true, tab } = {}) {
+  const q = tableQuery();
+  q.set("fragment", "drawer");
+  q.set("tab", tab || q.get("tab") || "profile");
+  const res = await fetch(`/crm/customers/${id}?${q}`, { headers: { Accept: "text/html" } });
+  if (!res.ok) { toast(res.status === 404 ? "That customer does not exist." : "The customer could not be loaded.", true); return; }
+  const scroll = drawer.scrollTop;
+  const same = customerId() === id;
+  drawer.innerHTML = await res.text();
+  drawer.hidden = false;
+  if (same) drawer.scrollTop = scroll;
+  markRow(id);
+  if (push) history.pushState({ drawer: id }, "", drawerURL(id, tab && tab !== "profile" ? { tab } : {}));
+}
+
+async function loadCompany(id, from) {
+  const res = await fetch(`/crm/companies/${id}?fragment=drawer${from ? "&from=" + from : ""}`);
+  if (!res.ok) { toast("The company could not be loaded.", true); return; }
+  (drawer || companyPage).innerHTML = await res.text();
+  if (drawer) drawer.hidden = false;
+}
+
+function closeDrawer({ push = true } = {}) {
+  if (!drawer || drawer.hidden) return;
+  const id = customerId();
+  drawer.hidden = true;
+  drawer.innerHTML = "";
+  markRow(0);
+  if (push) {
+    const q = tableQuery();
+    q.delete("tab");
+    history.pushState({}, "", `/crm/customers${q.toString() ? "?" + q : ""}`);
+  }
+  document.querySelector(`#customer-table tr[data-id="${id}"]`)?.focus();
+}
+
+function markRow(id) {
+  document.querySelectorAll("#customer-table tr[aria-selected]").forEach((r) => r.removeAttribute("aria-selected"));
+  if (id) document.querySelector(`#customer-table tr[data-id="${id}"]`)?.setAttribute("aria-selected", "true");
+}
+
+// refresh reloads the drawer and the customer's table row after a change.
+async function refresh() {
+  const id = customerId();
+  if (!id) return;
+  const tab = drawer.querySelector('[role=tab][aria-selected="true"]')?.dataset.tab;
+  await loadCustomer(id, { push: false, tab });
+  const q = tableQuery();
+  q.set("fragment", "row");
+  q.delete("tab");
+  const res = await fetch(`/crm/customers/${id}?${q}`);
+  const row = document.querySelector(`#customer-table tr[data-id="${id}"]`);
+  if (res.ok && row) {
+    const tpl = document.createElement("template");
+    tpl.innerHTML = (await res.text()).trim();
+    const fresh = tpl.content.firstElementChild;
+    if (fresh) { row.replaceWith(fresh); markRow(id); }
+  }
+}
+
+if (drawer) {
+  // A click on a row (not on a control in it) opens the drawer beside the table.
+  document.getElementById("customer-table")?.addEventListener("click", (e) => {
+    const row = e.target.closest("tr[data-id]");
+    if (!row || e.target.closest("input, button, label") || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    loadCustomer(Number(row.dataset.id));
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && e.target.matches?.("#customer-table tr[data-id]")) { loadCustomer(Number(e.target.dataset.id)); return; }
+    if (e.key !== "Escape" || drawer.hidden) return;
+    if (document.querySelector("dialog[open], details.popover[open]")) return; // Esc closes those first
+    if (e.target.closest?.("input, textarea, select") && !drawer.contains(e.target)) return;
+    closeDrawer();
+  });
+  window.addEventListener("popstate", () => {
+    const m = location.pathname.match(/^\/crm\/customers\/(\d+)$/);
+    if (m) loadCustomer(Number(m[1]), { push: false });
+    else closeDrawer({ push: false });
+  });
+}
+
+// --- everything inside the drawer -------------------------------------------------------
+root?.addEventListener("click", async (e) => {
+  const t = e.target.closest("button, a, [data-tab]");
+  if (!t) return;
+  const id = customerId();
+  if (t.matches("[data-close-drawer]")) { drawer ? closeDrawer() : (location.href = "/crm/companies"); return; }
+  if (t.matches("[data-tab]")) { selectTab(t.dataset.tab); return; }
+  if (t.matches("[data-company]")) { e.preventDefault(); loadCompany(Number(t.dataset.company), id); return; }
+  if (t.matches("[data-back-customer]")) { loadCustomer(Number(t.dataset.backCustomer), { push: false }); return; }
+  if (t.matches("[data-open-customer]") && drawer) { e.preventDefault(); loadCustomer(Number(t.dataset.openCustomer)); return; }
+  if (t.matches("[data-action]")) {
+    t.closest("details")?.removeAttribute("open");
+    const action = t.dataset.action;
+    if (action === "archive" && !(await confirmDialog("Archive this customer?",
+      "It leaves the active list and the Archived filter shows it. Nothing is deleted; it can be restored.", "Archive"))) return;
+    const [status, data] = await api("POST", `/api/v1/customers/${id}/${action}`);
+    if (!ok(status)) { showError(null, data?.error); return; }
+    toast({ claim: "Claimed.", unclaim: "Unclaimed.", release: "Released.", archive: "Archived.", restore: "Restored." }[action]);
+    refresh();
+    return;
+  }
+  if (t.matches("[data-open-reassign]")) {
+    t.closest("details")?.removeAttribute("open");
+    const f = root.querySelector('[data-form="reassign"]');
+    f.hidden = false;
+    f.querySelector("select").focus();
+    return;
+  }
+  if (t.matches("[data-primary]")) {
+    t.closest("details")?.removeAttribute("open");
+    const [status, data] = await api("PATCH", `/api/v1/contacts/${t.dataset.primary}`, { primary: true });
+    if (!ok(status)) { showError(null, data?.error); return; }
+    refresh();
+    return;
+  }
+  if (t.matches("[data-remove-contact]")) {
+    t.closest("details")?.removeAttribute("open");
+    if (!(await confirmDialog(`Remove ${t.dataset.value}?`, "It is taken off this customer; the removal is written to the activity log.", "Remove"))) return;
+    const [status, data] = await api("DELETE", `/api/v1/contacts/${t.dataset.removeContact}`);
+    if (!ok(status)) { showError(null, data?.error); return; }
+    refresh();
+    return;
+  }
+  if (t.matches("[data-suppress]")) { t.closest("details")?.removeAttribute("open"); openSuppress("suppress", t.dataset.suppress, t.dataset.value); return; }
+  if (t.matches("[data-unsuppress]")) { t.closest("details")?.removeAttribute("open"); openSuppress("unsuppress", t.dataset.unsuppress, t.dataset.value); return; }
+  if (t.matches("[data-history]")) {
+    t.closest("details")?.removeAttribute("open");
+    const box = t.closest(".contact").querySelector(".history");
+    const [status, data] = await api("GET", `/api/v1/contacts/${t.dataset.history}/suppressions`);
+    if (!ok(status)) { showError(null, data?.error); return; }
+    box.replaceChildren(...(data.items.length ? data.items : [null]).map((ev) => {
+      const p = document.createElement("p");
+      p.textContent = ev ? `${new Date(ev.at).toLocaleString()}: ${ev.action}${ev.reason ? " (" + ev.reason + ")" : ""} by ${ev.by ? ev.by.name : "the system"}${ev.note ? " — “" + ev.note + "”" : ""}`
+        : "Never suppressed.";
+      return p;
+    }));
+    box.hidden = false;
+    return;
+  }
+  if (t.matches("[data-untag]")) {
+    const [status, data] = await api("DELETE", `/api/v1/customers/${id}/tags/${encodeURIComponent(t.dataset.untag)}`);
+    if (!ok(status)) { showError(t, data?.error); return; }
+    refresh();
+    return;
+  }
+  if (t.matches("[data-company-clear]")) {
+    const [status, data] = await api("PATCH", `/api/v1/customers/${id}`, { company_id: null });
+    if (!ok(status)) { showError(t, data?.error); return; }
+    refresh();
+    return;
+  }
+  if (t.matches("[data-older]")) {
+    const q = new URLSearchParams({ fragment: "activity", before: t.dataset.older });
+    const res = await fetch(`/crm/customers/${id}?${q}`);
+    if (!res.ok) return;
+    t.closest("li").remove();
+    root.querySelector("#activity-list").insertAdjacentHTML("beforeend", await res.text());
+  }
+});
+
+function selectTab(key) {
+  root.querySelectorAll("[role=tab]").forEach((b) => {
+    const on = b.dataset.tab === key;
+    b.setAttribute("aria-selected", on);
+    b.tabIndex = on ? 0 : -1;
+    root.querySelector(`#panel-${b.dataset.tab}`).hidden = !on;
+    if (on) b.focus();
+  });
+  if (drawer) {
+    const url = new URL(location.href);
+    if (key === "profile") url.searchParams.delete("tab"); else url.searchParams.set("tab", key);
+    history.replaceState(history.state, "", url);
+  }
+}
+
+root?.addEventListener("keydown", (e) => { // arrow keys move between tabs
+  if (!e.target.matches("[role=tab]") || (e.key !== "ArrowRight" && e.key !== "ArrowLeft")) return;
+  const tabs = [...root.querySelectorAll("[role=tab]")];
+  const i = tabs.indexOf(e.target) + (e.key === "ArrowRight" ? 1 : -1);
+  selectTab(tabs[(i + tabs.length) % tabs.length].dataset.tab);
+});
+
+// Inline edits save when the value is committed (change), and keep what was
+// typed when refused.
+root?.addEventListener("change", async (e) => {
+  const el = e.target;
+  const id = customerId();
+  let call = null;
+  if (el.matches("[data-patch]")) call = ["PATCH", `/api/v1/customers/${id}`, { [el.dataset.patch]: el.value }];
+  else if (el.closest("[data-custom]")) {
+    const box = el.closest("[data-custom]");
+    const value = box.hasAttribute("data-multi")
+      ? [...box.querySelectorAll("input:checked")].map((c) => c.value)
+      : (el.value === "" ? null : el.value);
+    call = ["PATCH", `/api/v1/customers/${id}`, { custom: { [box.dataset.custom]: value } }];
+  } else if (el.matches("[data-contact]")) call = ["PATCH", `/api/v1/contacts/${el.dataset.contact}`, { value: el.value }];
+  else if (el.matches("[data-deal]")) call = ["PATCH", `/api/v1/deals/${el.dataset.deal}`, { stage: el.value }];
+  else if (el.matches("[data-task]")) call = ["PATCH", `/api/v1/tasks/${el.dataset.task}`, { done: el.checked }];
+  else if (el.matches("[data-company-field]")) {
+    const cid = root.querySelector("[data-company-id]").dataset.companyId;
+    const [status, data] = await api("PATCH", `/api/v1/companies/${cid}`, { [el.dataset.companyField]: el.value });
+    if (!ok(status)) { showError(el, data?.error); return; }
+    clearError(el);
+    toast("Saved.");
+    return;
+  } else if (el.matches("[data-company-pick]")) {
+    const name = el.value.trim();
+    if (!name) return;
+    const [, found] = await api("GET", `/api/v1/companies?limit=5&q=${encodeURIComponent(name)}`);
+    const match = found?.items?.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (!match) { showError(el, { message: `No company is named “${name}”. Create it from Add customer, or pick one from the list.` }); return; }
+    call = ["PATCH", `/api/v1/customers/${id}`, { company_id: match.id }];
+  }
+  if (!call) return;
+  const [status, data] = await api(...call);
+  if (!ok(status)) { showError(el, data?.error); return; }
+  clearError(el);
+  refresh();
+});
+
+// Small forms inside the drawer.
+root?.addEventListener("submit", async (e) => {
+  const f = e.target.closest("[data-form]");
+  if (!f) return;
+  e.preventDefault();
+  const id = customerId();
+  const v = Object.fromEntries(new FormData(f));
+  let call;
+  switch (f.dataset.form) {
+    case "reassign": call = ["POST", `/api/v1/customers/${id}/reassign`, { user_id: Number(v.user_id) }]; break;
+    case "add-contact": call = ["POST", `/api/v1/customers/${id}/contacts`, { channel: v.channel, value: v.value }]; break;
+    case "add-tag": call = ["POST", `/api/v1/customers/${id}/tags`, { names: v.name.split(",").map((s) => s.trim()).filter(Boolean) }]; break;
+    case "add-deal": call = ["POST", `/api/v1/customers/${id}/deals`, { title: v.title, amount: Math.round(Number(v.amount || 0) * 100), currency: v.currency }]; break;
+    case "add-task": call = ["POST", `/api/v1/customers/${id}/tasks`, v.due ? { title: v.title, due: v.due } : { title: v.title }]; break;
+    case "add-note": call = ["POST", `/api/v1/customers/${id}/notes`, { body: v.body }]; break;
+    default: return;
+  }
+  const button = f.querySelector("button[type=submit]");
+  button?.setAttribute("aria-busy", "true");
+  const [status, data] = await api(...call);
+  button?.removeAttribute("aria-busy");
+  if (!ok(status)) { showError(f.querySelector("input, textarea, select"), data?.error); return; }
+  if (f.dataset.form === "reassign") toast(`Reassigned to ${data.owner?.name}.`);
+  refresh();
+});
+
+// --- dialogs: suppress, unsuppress, confirm ----------------------------------------------
+function openSuppress(kind, contactId, value) {
+  const dlg = document.getElementById(`${kind}-dialog`);
+  const form = dlg.querySelector("form");
+  form.reset();
+  form.querySelectorAll(".field-error, .form-error").forEach((p) => { p.hidden = true; });
+  form.querySelectorAll(".has-error").forEach((p) => p.classList.remove("has-error"));
+  dlg.querySelector('[data-slot="value"]').textContent = value;
+  form.dataset.contact = contactId;
+  dlg.showModal();
+}
+
+document.querySelectorAll("[data-dialog-form]").forEach((form) => form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const kind = form.dataset.dialogForm;
+  const v = Object.fromEntries(new FormData(form));
+  const [status, data] = await api("POST", `/api/v1/contacts/${form.dataset.contact}/${kind}`, v);
+  if (!ok(status)) {
+    const field = data?.error?.field;
+    const box = form.querySelector(`[data-field="${field}"]`);
+    const p = box ? box.querySelector(".field-error") : form.querySelector(".form-error");
+    box?.classList.add("has-error");
+    p.textContent = errText(data?.error);
+    p.hidden = false;
+    box?.querySelector("textarea, select")?.focus();
+    return;
+  }
+  form.closest("dialog").close();
+  toast(kind === "suppress" ? "Suppressed: no send will reach this contact." : "Suppression lifted.");
+  refresh();
+}));
+
+function confirmDialog(title, text, okLabel) {
+  const dlg = document.getElementById("confirm-dialog");
+  dlg.querySelector('[data-slot="title"]').textContent = title;
+  dlg.querySelector('[data-slot="text"]').textContent = text;
+  dlg.querySelector('[data-slot="ok"]').textContent = okLabel;
+  dlg.returnValue = "";
+  dlg.showModal();
+  return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true }));
+}
+
+document.addEventListener("click", (e) => {
+  if (e.target.closest("dialog [data-close]")) e.target.closest("dialog").close();
+});
