@@ -250,3 +250,13 @@ func present(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
 	get(t, ctx, chromedp.Poll[bool](fmt.Sprintf("!!document.querySelector(%q)", sel)))
 }
+
+// menu opens a popover menu and clicks one of its items, once the opened menu
+// has scrolled itself into view (clicking while it moves would miss).
+func menu(t *testing.T, ctx context.Context, summary, item string) {
+	t.Helper()
+	do(t, ctx, chromedp.Click(css(summary)))
+	get(t, ctx, chromedp.Poll[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false;
+		const r = e.getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight; })()`, item)))
+	do(t, ctx, chromedp.Click(css(item)))
+}

@@ -77,6 +77,12 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /settings", page(w.Settings))
 	mux.Handle("POST /settings/tokens", page(w.CreateToken))
 	mux.Handle("POST /settings/tokens/{id}/revoke", page(w.RevokeToken))
+	mux.Handle("POST /settings/users", page(w.AddUser))
+	mux.Handle("POST /settings/users/{id}", page(w.ChangeUser))
+	mux.Handle("POST /settings/products", page(w.AddProduct))
+	mux.Handle("POST /settings/products/{id}", page(w.RenameProduct))
+	mux.Handle("POST /settings/fields", page(w.AddCustomField))
+	mux.Handle("POST /settings/fields/{id}", page(w.ChangeCustomField))
 	mux.Handle("/", page(w.NotFound))
 
 	var h http.Handler = mux

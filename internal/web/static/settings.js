@@ -1,0 +1,59 @@
+// Settings page: confirmations in a <dialog>, row edit popovers, the options
+// box of the custom field form. The forms work without this file too.
+
+// --- forms with data-ask are confirmed in the dialog first --------------------
+const dialog = document.getElementById("ask-dialog");
+const okBtn = document.getElementById("ask-ok");
+let pending = null; // { form, submitter, opener }
+
+// Capture phase: runs before the shared submit handler (busy buttons).
+document.addEventListener("submit", (e) => {
+  const form = e.target;
+  if (!dialog || !form.hasAttribute("data-ask") || form.dataset.confirmed) return;
+  e.preventDefault();
+  e.stopPropagation();
+  pending = { form, submitter: e.submitter, opener: document.activeElement };
+  document.getElementById("ask-title").textContent = form.dataset.askTitle || "Are you sure?";
+  document.getElementById("ask-text").textContent = form.dataset.ask;
+  okBtn.textContent = form.dataset.askOk || "OK";
+  okBtn.className = "btn " + (form.hasAttribute("data-ask-danger") ? "btn-danger" : "btn-primary");
+  dialog.showModal();
+  document.getElementById("ask-cancel").focus(); // the safe choice is the default
+}, true);
+
+okBtn?.addEventListener("click", () => {
+  if (!pending) return;
+  const { form, submitter } = pending;
+  pending = null;
+  form.dataset.confirmed = "1";
+  dialog.close();
+  form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+});
+document.getElementById("ask-cancel")?.addEventListener("click", () => dialog.close());
+dialog?.addEventListener("close", () => {
+  if (pending) { pending.opener?.focus?.(); pending = null; }
+});
+
+// --- row edit popovers: one open at a time; Esc or a click elsewhere closes ---
+const popovers = [...document.querySelectorAll("details.row-edit")];
+popovers.forEach((d) => d.addEventListener("toggle", () => {
+  if (!d.open) return;
+  popovers.forEach((o) => { if (o !== d) o.open = false; });
+  d.querySelector("input:not([type=hidden]), textarea")?.focus();
+}));
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape" || dialog?.open) return;
+  popovers.forEach((d) => { if (d.open) { d.open = false; d.querySelector("summary").focus(); } });
+});
+document.addEventListener("click", (e) => {
+  popovers.forEach((d) => { if (d.open && !d.contains(e.target)) d.open = false; });
+});
+
+// --- options are sent only for select and multiselect fields -------------------
+const type = document.getElementById("f-type");
+const options = document.getElementById("f-options");
+if (type && options) {
+  const sync = () => { options.disabled = type.value !== "select" && type.value !== "multiselect"; };
+  type.addEventListener("change", sync);
+  sync();
+}
