@@ -261,6 +261,12 @@ func (g *generator) setUsers(users []userInfo) {
 			}
 		}
 	}
+	if len(g.active) == 0 { // pre-existing demo users, all deactivated
+		g.active = g.ownerIDs
+	}
+	if len(g.admins) == 0 {
+		g.admins = g.active
+	}
 }
 
 func (g *generator) setTags(tagIDs []int64) {
@@ -458,11 +464,7 @@ func (g *generator) customer(c *chunk) {
 		a := g.between(createdUS, g.nowUS)
 		cu.archived = us(a)
 		updatedUS = max(updatedUS, a)
-		by := int64(0)
-		if len(g.admins) > 0 {
-			by = g.admins[r.IntN(len(g.admins))]
-		}
-		g.act(id, by, crm.ActArchived, `{}`, a)
+		g.act(id, g.admins[r.IntN(len(g.admins))], crm.ActArchived, `{}`, a)
 	}
 	cu.updated = us(updatedUS)
 
@@ -536,16 +538,16 @@ func (g *generator) customer(c *chunk) {
 				m.direction, m.status = "inbound", "received"
 				cu.hasInbound = true
 				if ct.channel == "email" {
-					m.subject = inboundSubjects[r.IntN(len(inboundSubjects))]
-					m.body = inboundBodies[r.IntN(len(inboundBodies))]
+					mail := inboundMails[r.IntN(len(inboundMails))]
+					m.subject, m.body = mail[0], mail[1]
 				} else {
 					m.body = smsBodies[r.IntN(len(smsBodies))]
 				}
 			} else {
 				m.direction, m.status = "outbound", "sent"
 				if ct.channel == "email" {
-					m.subject = outboundSubjects[r.IntN(len(outboundSubjects))]
-					m.body = outboundBodies[r.IntN(len(outboundBodies))]
+					mail := outboundMails[r.IntN(len(outboundMails))]
+					m.subject, m.body = mail[0], mail[1]
 					m.automated = g.pct(30)
 				} else {
 					m.body = smsBodies[r.IntN(len(smsBodies))]
@@ -592,7 +594,8 @@ func (g *generator) customer(c *chunk) {
 		dl.stage = crm.DealStages[r.IntN(len(crm.DealStages))]
 		dl.updated = us(g.between(at, g.nowUS))
 		c.deals = append(c.deals, dl)
-		g.act(id, dl.authorID, crm.ActDealAdded, `{"deal_id":`+itoa(dl.id)+`,"title":`+jsonString(dl.title)+`}`, at)
+		g.act(id, dl.authorID, crm.ActDealAdded, `{"deal_id":`+itoa(dl.id)+`,"title":`+jsonString(dl.title)+
+			`,"amount":`+itoa(dl.amount)+`,"currency":"`+dl.currency+`"}`, at)
 	}
 	if g.pct(5) {
 		at := g.between(createdUS, g.nowUS)
@@ -602,7 +605,7 @@ func (g *generator) customer(c *chunk) {
 			n.updated = us(g.between(at, g.nowUS))
 		}
 		c.notes = append(c.notes, n)
-		g.act(id, n.authorID, crm.ActNoteAdded, `{"note_id":`+itoa(n.id)+`}`, at)
+		g.act(id, n.authorID, crm.ActNoteAdded, `{"note_id":`+itoa(n.id)+`,"excerpt":`+jsonString(excerpt(n.body))+`}`, at)
 	}
 	if g.pct(5) {
 		at := g.between(createdUS, g.nowUS)
@@ -616,7 +619,11 @@ func (g *generator) customer(c *chunk) {
 			t.done, t.updated = us(done), us(done)
 		}
 		c.tasks = append(c.tasks, t)
-		g.act(id, t.authorID, crm.ActTaskAdded, `{"task_id":`+itoa(t.id)+`,"title":`+jsonString(t.title)+`}`, at)
+		due := "null"
+		if !t.due.IsZero() {
+			due = `"` + t.due.Format(time.RFC3339Nano) + `"`
+		}
+		g.act(id, t.authorID, crm.ActTaskAdded, `{"task_id":`+itoa(t.id)+`,"title":`+jsonString(t.title)+`,"due":`+due+`}`, at)
 	}
 
 	// tags, segment, scores, custom values
@@ -751,21 +758,25 @@ func (g *generator) pair(c *chunk, ci int, t1, t2 int64) {
 	k := &c.contacts[ci]
 	reason, by, note := g.reason()
 	g.event(c, k, "suppress", reason, note, by, t1)
-	g.event(c, k, "unsuppress", "", unsuppressNotes[g.r.IntN(len(unsuppressNotes))], g.user(), t2)
+	g.event(c, k, "unsuppress", reason, unsuppressNotes[g.r.IntN(len(unsuppressNotes))], g.user(), t2)
 }
 
+// event records a suppress or unsuppress in the contact's history and the
+// customer's activity, with the data the customers service writes (reason
+// is the lifted one for an unsuppress).
 func (g *generator) event(c *chunk, k *contactRow, action, reason, note string, by, at int64) {
-	c.supEvents = append(c.supEvents, supEventRow{id: g.next.supEvent, contactID: k.id, action: action, reason: reason, note: note, userID: by, at: us(at)})
-	g.next.supEvent++
 	kind := crm.ActSuppressed
+	data := `{"contact_id":` + itoa(k.id) + `,"channel":"` + k.channel + `","value":` + jsonString(k.value)
 	if action == "unsuppress" {
 		kind = crm.ActUnsuppressed
-	}
-	data := `{"contact_id":` + itoa(k.id) + `,"channel":"` + k.channel + `","value":` + jsonString(k.value)
-	if reason != "" {
+		data += `,"was":"` + reason + `"`
+		reason = ""
+	} else {
 		data += `,"reason":"` + reason + `"`
 	}
 	data += `,"note":` + jsonString(note) + `}`
+	c.supEvents = append(c.supEvents, supEventRow{id: g.next.supEvent, contactID: k.id, action: action, reason: reason, note: note, userID: by, at: us(at)})
+	g.next.supEvent++
 	g.act(k.customerID, by, kind, data, at)
 }
 
@@ -815,6 +826,14 @@ func (g *generator) value(f *fieldInfo, company int) string {
 		return `"https://example.org/p/` + strconv.Itoa(r.IntN(1_000_000)) + `"`
 	}
 	return ""
+}
+
+// excerpt shortens a note for the activity log as the customers service does.
+func excerpt(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return s
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

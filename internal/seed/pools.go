@@ -243,31 +243,37 @@ var jobTitles = []string{"CEO", "CTO", "CFO", "COO", "Head of Sales", "Head of M
 	"Software Engineer", "Data Analyst", "Office Manager", "Procurement Lead", "IT Director", "Founder",
 	"Customer Success Manager", "Operations Manager", "Finance Manager", "HR Business Partner", "Consultant"}
 
-var tagNames = []string{"VIP", "Newsletter", "Trial", "Enterprise", "SMB", "Partner", "Churn risk", "Upsell",
-	"Event 2025", "Webinar", "Referral", "Beta tester", "Decision maker", "Influencer", "Cold lead", "Hot lead",
+// tagNames, most used first (the generator picks them Zipf-like).
+var tagNames = []string{"Newsletter", "Trial", "SMB", "Enterprise", "Webinar", "Partner", "Upsell", "Churn risk", "VIP",
+	"Event 2025", "Referral", "Beta tester", "Decision maker", "Influencer", "Cold lead", "Hot lead",
 	"Renewal due", "Onboarding", "Champion", "Needs follow-up", "Do not call", "Conference lead"}
 
 var segmentNames = []string{"Q3 campaign", "DACH prospects", "Enterprise accounts", "Trial users", "Newsletter subscribers",
 	"Event attendees", "Win-back", "Product beta"}
 
 var (
-	inboundSubjects = []string{"Question about pricing", "Re: Your proposal", "Meeting next week?", "Invoice question",
-		"Re: Following up", "Problem with my account", "Can we schedule a demo?", "Re: Contract renewal",
-		"Feature request", "Thanks for the call", "Re: Onboarding", "Request for a quote"}
-	inboundBodies = []string{"Hi, could you send me more details about the plans? Thanks.",
-		"Thanks for getting back to me. We discussed it internally and would like to move forward.",
-		"Would Tuesday or Wednesday afternoon work for a short call?",
-		"I have a question about the last invoice, the amount looks different from the quote.",
-		"We are evaluating a few tools this quarter. Can you share a case study?",
-		"Great talking to you today. Looking forward to the next steps."}
-	outboundSubjects = []string{"Welcome to Acme", "Following up", "Your quarterly review", "Proposal attached",
-		"Quick question", "Your trial ends soon", "Invitation: product webinar", "Re: Question about pricing",
-		"Thanks for your time", "Next steps"}
-	outboundBodies = []string{"Hi, just following up on our last conversation. Let me know if you have any questions.",
-		"Thanks for your interest. I have attached the proposal we talked about.",
-		"Your trial ends in 7 days. Reply to this e-mail if you would like an extension.",
-		"It was great to meet you. Here is a summary of what we discussed.",
-		"We are hosting a webinar next month and would love to see you there."}
+	// e-mails as subject and body
+	inboundMails = [][2]string{
+		{"Question about pricing", "Hi, could you send me more details about the plans? Thanks."},
+		{"Re: Your proposal", "Thanks for getting back to me. We discussed it internally and would like to move forward."},
+		{"Meeting next week?", "Would Tuesday or Wednesday afternoon work for a short call?"},
+		{"Invoice question", "I have a question about the last invoice, the amount looks different from the quote."},
+		{"Case studies?", "We are evaluating a few tools this quarter. Can you share a case study?"},
+		{"Thanks for the call", "Great talking to you today. Looking forward to the next steps."},
+		{"Problem with my account", "I cannot sign in since yesterday. Can you help?"},
+		{"Can we schedule a demo?", "Our team would like to see the product. Which dates work for you?"},
+		{"Re: Contract renewal", "We would like to renew, but for 20 seats instead of 15."},
+	}
+	outboundMails = [][2]string{
+		{"Welcome to Acme", "Thanks for signing up! Here is how to get started in five minutes."},
+		{"Following up", "Hi, just following up on our last conversation. Let me know if you have any questions."},
+		{"Proposal attached", "Thanks for your interest. I have attached the proposal we talked about."},
+		{"Your trial ends soon", "Your trial ends in 7 days. Reply to this e-mail if you would like an extension."},
+		{"Thanks for your time", "It was great to meet you. Here is a summary of what we discussed."},
+		{"Invitation: product webinar", "We are hosting a webinar next month and would love to see you there."},
+		{"Your quarterly review", "Here is your usage report for the last quarter, with a few suggestions."},
+		{"Quick question", "Are you still the right person to talk to about your team's CRM?"},
+	}
 	smsBodies = []string{"Hi, are you free for a quick call today?", "Thanks, talk soon!", "Running 5 minutes late.",
 		"Sent you the details by e-mail.", "Can you call me back?"}
 	noteBodies = []string{"Met at the trade fair; interested in the analytics add-on.",

@@ -31,7 +31,7 @@ const DemoAdminEmail = "admin@example.com"
 // Options configure a seed run.
 type Options struct {
 	Customers    int                                // number of customers to create
-	Seed         int64                              // deterministic: same Seed+Customers => same data
+	Seed         int64                              // deterministic: same Seed+Customers (and Now) => same data
 	Now          time.Time                          // "today"; creation dates spread over the 2 years before it (zero: time.Now())
 	HashPassword func(plain string) (string, error) // used for the demo users' password
 	Progress     io.Writer                          // may be nil; receives short progress lines
@@ -44,7 +44,8 @@ type Stats struct {
 	Elapsed                                                                                                                            time.Duration
 }
 
-// chunkSize is how many customers go into one batch (one transaction on SQLite).
+// chunkSize is how many customers are generated per batch (PostgreSQL: one
+// transaction; SQLite groups txCustomers of them per transaction).
 const chunkSize = 10_000
 
 // Run seeds db with o.Customers customers and everything around them. It

@@ -324,6 +324,43 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 	if n := count(t, db, `SELECT count(*) FROM activity a JOIN activity b ON a.customer_id = b.customer_id AND a.id < b.id AND a.at > b.at`); n != 0 {
 		t.Errorf("%d activity pairs out of time order", n)
 	}
+	// activity data is JSON with what the customers service writes for each kind
+	want := map[string][]string{
+		crm.ActCreated: {"source"}, crm.ActSuppressed: {"channel", "value", "reason", "note"},
+		crm.ActUnsuppressed: {"channel", "value", "was", "note"}, crm.ActMessage: {"direction", "subject"},
+		crm.ActNoteAdded: {"excerpt"}, crm.ActDealAdded: {"title", "amount", "currency"}, crm.ActTaskAdded: {"title", "due"},
+		crm.ActArchived: {},
+	}
+	arows, err := db.SQL.Query(`SELECT kind, data FROM activity`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for arows.Next() {
+		var kind, data string
+		if err := arows.Scan(&kind, &data); err != nil {
+			t.Fatal(err)
+		}
+		kinds[kind]++
+		var d map[string]any
+		if err := json.Unmarshal([]byte(data), &d); err != nil {
+			t.Errorf("%s activity data %s: %v", kind, data, err)
+			continue
+		}
+		keys, ok := want[kind]
+		if !ok {
+			t.Errorf("unexpected activity kind %s", kind)
+		}
+		for _, k := range keys {
+			if _, ok := d[k]; !ok {
+				t.Errorf("%s activity data %s lacks %s", kind, data, k)
+			}
+		}
+	}
+	arows.Close()
+	if len(kinds) != len(want) {
+		t.Errorf("activity kinds %v", kinds)
+	}
 	if a, b := count(t, db, `SELECT count(*) FROM messages`), count(t, db, `SELECT count(*) FROM activity WHERE kind = 'message'`); a != b {
 		t.Errorf("%d messages but %d message entries", a, b)
 	}
@@ -513,6 +550,19 @@ func TestRefusesBadOptions(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), db, Options{Customers: -1, HashPassword: cheapHash}); err == nil {
 		t.Errorf("negative count accepted")
+	}
+}
+
+func TestNoCustomers(t *testing.T) {
+	db := openSQLite(t)
+	st := run(t, db, 1, 0)
+	if st.Users != 10 || st.Products != 3 || st.Tags != len(tagNames) || st.Customers != 0 || st.Companies != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	// and customers can still be seeded afterwards, reusing users and catalogs
+	st = run(t, db, 1, 50)
+	if st.Users != 0 || st.Products != 0 || st.Tags != 0 || st.Segments != 0 || st.CustomFields != 0 || st.Customers != 50 {
+		t.Errorf("second run stats %+v", st)
 	}
 }
 
