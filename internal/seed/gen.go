@@ -23,6 +23,7 @@ type customerRow struct {
 	companyID, ownerID         int64
 	language, country, tz      string
 	email, phone               string
+	search                     string // crm.SearchText: what search finds the customer by
 	hasInbound                 bool
 	created, updated, archived time.Time
 }
@@ -689,6 +690,11 @@ func (g *generator) customer(c *chunk) {
 		g.next.activity++
 	}
 	c.activity = append(c.activity, acts...)
+	companyName := ""
+	if d.company >= 0 {
+		companyName = g.companies[d.company].name
+	}
+	cu.search = crm.SearchText(cu.fullName, cu.email, cu.phone, companyName)
 	c.customers = append(c.customers, cu)
 
 	if !isDup {

@@ -225,6 +225,7 @@ func (l *sqliteLoader) load(ctx context.Context, companies []companyRow, chunks 
 
 type sqliteWriter struct {
 	c                                          rawConn
+	searchFrom                                 int64 // first customer id of the open transaction not yet in the search index
 	companiesT, customers, contacts, supEvents *sqlTable
 	tags, members, scores, values              *sqlTable
 	messages, deals, notes, tasks, activity    *sqlTable
@@ -233,7 +234,7 @@ type sqliteWriter struct {
 
 func (w *sqliteWriter) prepare(ctx context.Context) error {
 	w.companiesT = newTable("companies", "name, domain, created_at, updated_at", true)
-	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, has_inbound, created_at, updated_at, archived_at", true)
+	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, search_text, has_inbound, created_at, updated_at, archived_at", true)
 	w.contacts = newTable("contacts", "customer_id, channel, value, is_primary, suppressed_reason, suppressed_note, suppressed_by, suppressed_at, created_at", true)
 	w.supEvents = newTable("suppression_events", "contact_id, action, reason, note, user_id, at", true)
 	w.tags = newTable("customer_tags", "customer_id, tag_id, added_at", false)
@@ -267,6 +268,7 @@ func (w *sqliteWriter) close() {
 }
 
 func (w *sqliteWriter) begin(ctx context.Context) error {
+	w.searchFrom = w.customers.lastID + 1 // (0 + 1 before the first transaction: any id)
 	for _, t := range w.all {
 		t.lastID = 0
 	}
@@ -284,6 +286,13 @@ func (w *sqliteWriter) commit(ctx context.Context) error {
 	}
 	if err := w.checkIDs(ctx); err != nil {
 		return w.rollback(ctx, err)
+	}
+	if last := w.customers.lastID; last != 0 { // the batch's customers join the search index in the same transaction
+		if _, err := w.c.ExecContext(ctx, `INSERT INTO customers_fts (rowid, search_text) SELECT id, search_text FROM customers WHERE id BETWEEN ? AND ?`,
+			[]driver.NamedValue{{Ordinal: 1, Value: w.searchFrom}, {Ordinal: 2, Value: last}}); err != nil {
+			return w.rollback(ctx, fmt.Errorf("search index: %w", err))
+		}
+		w.searchFrom = last + 1
 	}
 	if _, err := w.c.ExecContext(ctx, `COMMIT`, nil); err != nil {
 		return w.rollback(ctx, err)
@@ -360,6 +369,7 @@ func (w *sqliteWriter) chunk(ctx context.Context, c *chunk) error {
 		t.v(r.tz)
 		t.v(r.email)
 		t.v(r.phone)
+		t.v(r.search)
 		t.v(r.hasInbound)
 		t.v(r.created)
 		t.v(r.updated)

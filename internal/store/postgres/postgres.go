@@ -50,7 +50,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrating PostgreSQL database %s: %w", cfg.ConnConfig.Database, err)
 	}
-	return &Store{Store: sqlstore.New(dialect{}, db, db), Pool: pool}, nil
+	st := &Store{Store: sqlstore.New(dialect{}, db, db), Pool: pool}
+	if err := st.BackfillSearch(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("indexing PostgreSQL database %s for search: %w", cfg.ConnConfig.Database, err)
+	}
+	return st, nil
 }
 
 // Close closes the database/sql handle and the pool under it.
@@ -89,9 +94,15 @@ func (dialect) IsUniqueViolation(err error) bool {
 	return errors.As(err, &e) && e.Code == "23505"
 }
 
-// SearchCondition matches a name or e-mail prefix.
-func (dialect) SearchCondition(q string, next int) (string, []any) {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	p := r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
-	return fmt.Sprintf(`(c.name_key LIKE $%d OR c.primary_email LIKE $%d)`, next, next), []any{p}
+// SearchCondition asks the GIN index for customers with a word starting with
+// each term: jo:* & dudek:* (terms hold only letters and digits).
+func (dialect) SearchCondition(terms []string, next int) (string, []any) {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = t + ":*"
+	}
+	return fmt.Sprintf(`c.search_vec @@ to_tsquery('simple', $%d)`, next), []any{strings.Join(parts, " & ")}
 }
+
+// IndexSearch has nothing to do: search_vec is a generated column.
+func (dialect) IndexSearch(context.Context, sqlstore.Querier, int64, string) error { return nil }

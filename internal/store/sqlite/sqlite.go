@@ -67,7 +67,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
-	return &Store{Store: sqlstore.New(dialect{}, w, r), Path: path}, nil
+	st := &Store{Store: sqlstore.New(dialect{}, w, r), Path: path}
+	if err := st.BackfillSearch(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("indexing SQLite database %s for search: %w", path, err)
+	}
+	return st, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -102,13 +107,22 @@ func (dialect) IsUniqueViolation(err error) bool {
 	return false
 }
 
-// SearchCondition matches a name or e-mail prefix.
-func (dialect) SearchCondition(q string, next int) (string, []any) {
-	p := likePrefix(q)
-	return fmt.Sprintf(`(c.name_key LIKE $%d ESCAPE '\' OR c.primary_email LIKE $%d ESCAPE '\')`, next, next), []any{p}
+// SearchCondition asks FTS5 for customers with a word starting with each
+// term: "jo"* AND "dudek"* (terms hold only letters and digits).
+func (dialect) SearchCondition(terms []string, next int) (string, []any) {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = `"` + t + `"*`
+	}
+	return fmt.Sprintf(`c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH $%d)`, next),
+		[]any{strings.Join(parts, " AND ")}
 }
 
-func likePrefix(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+// IndexSearch replaces a customer's row in the FTS index.
+func (dialect) IndexSearch(ctx context.Context, q sqlstore.Querier, id int64, text string) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM customers_fts WHERE rowid = $1`, id); err != nil {
+		return err
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO customers_fts (rowid, search_text) VALUES ($1, $2)`, id, text)
+	return err
 }

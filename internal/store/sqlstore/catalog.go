@@ -68,10 +68,14 @@ func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.C
 
 func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
 	c.UpdatedAt = ts(c.UpdatedAt)
-	res, err := s.wq().ExecContext(ctx, `UPDATE companies SET name = $2, domain = $3, updated_at = $4 WHERE id = $1`,
-		c.ID, c.Name, c.Domain, c.UpdatedAt)
-	err = mustAffect(res, err, "company")
-	return s.conflict(err, "a company named "+c.Name+" already exists")
+	return s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, domain = $3, updated_at = $4 WHERE id = $1`,
+			c.ID, c.Name, c.Domain, c.UpdatedAt)
+		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" already exists"); err != nil {
+			return err
+		}
+		return tx.reindexCompany(ctx, c.ID) // its customers are found by its name
+	})
 }
 
 // EnsureTags returns the named tags, creating the missing ones.

@@ -94,11 +94,14 @@ func (s *Store) AddContact(ctx context.Context, k *crm.Contact, now time.Time) e
 // refreshPrimaries copies the primary e-mail and phone onto the customer row,
 // where the table sorts and shows them.
 func (s *Store) refreshPrimaries(ctx context.Context, customerID int64, now time.Time) error {
-	return s.exec1(ctx, "customer", `UPDATE customers SET
+	if err := s.exec1(ctx, "customer", `UPDATE customers SET
 		primary_email = COALESCE((SELECT value FROM contacts WHERE customer_id = $1 AND channel = 'email' AND is_primary AND removed_at IS NULL), ''),
 		primary_phone = COALESCE((SELECT value FROM contacts WHERE customer_id = $1 AND channel = 'phone' AND is_primary AND removed_at IS NULL), ''),
 		updated_at = $2
-		WHERE id = $1`, customerID, ts(now))
+		WHERE id = $1`, customerID, ts(now)); err != nil {
+		return err
+	}
+	return s.reindex(ctx, customerID)
 }
 
 func (s *Store) GetContact(ctx context.Context, id int64) (*crm.Contact, error) {

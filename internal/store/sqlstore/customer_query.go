@@ -147,8 +147,7 @@ func (s *Store) where(f crm.CustomerFilter) (string, []any) {
 		}
 		conds = append(conds, "c.id IN ("+strings.Join(ps, ", ")+")")
 	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		cond, qargs := s.d.SearchCondition(q, len(args)+1)
+	if cond, qargs := s.searchCondition(f.Q, len(args)+1); cond != "" {
 		args = append(args, qargs...)
 		conds = append(conds, cond)
 	}

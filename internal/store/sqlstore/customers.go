@@ -50,7 +50,10 @@ func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (int64, e
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
 		n.FullName, n.FirstName, n.LastName, crm.NameKey(n.FullName), nullInt(n.CompanyID), nullInt(n.OwnerID),
 		n.Language, n.Country, n.Timezone, at).Scan(&id)
-	return id, err
+	if err != nil {
+		return 0, err
+	}
+	return id, s.reindex(ctx, id)
 }
 
 // GetCustomer returns one customer with everything that hangs off it.
@@ -196,7 +199,15 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 	if p.Timezone != nil {
 		set("timezone", *p.Timezone)
 	}
-	return s.exec1(ctx, "customer", `UPDATE customers SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...)
+	return s.inTx(ctx, func(tx *Store) error {
+		if err := tx.exec1(ctx, "customer", `UPDATE customers SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...); err != nil {
+			return err
+		}
+		if p.FullName != nil || p.CompanyID != nil {
+			return tx.reindex(ctx, id)
+		}
+		return nil
+	})
 }
 
 // SetOwner is the conditional owner change behind claim and friends: one

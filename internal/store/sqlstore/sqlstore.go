@@ -22,9 +22,15 @@ type Dialect interface {
 	// IsUniqueViolation reports a unique or primary key constraint failure.
 	IsUniqueViolation(err error) bool
 	// SearchCondition returns a SQL condition (on alias c = customers) that
-	// matches the search text, with its arguments numbered from next.
-	SearchCondition(q string, next int) (cond string, args []any)
+	// matches customers whose search text has a word starting with each term
+	// (crm.MatchesSearch), with its arguments numbered from next.
+	SearchCondition(terms []string, next int) (cond string, args []any)
+	// IndexSearch updates the engine's search index for one customer.
+	IndexSearch(ctx context.Context, q Querier, id int64, text string) error
 }
+
+// Querier is what *sql.DB and *sql.Tx have in common.
+type Querier = querier
 
 // querier is what *sql.DB and *sql.Tx have in common.
 type querier interface {
