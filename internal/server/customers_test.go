@@ -131,7 +131,13 @@ func TestListMatchesBruteForce(t *testing.T) {
 		score := func(c crm.Customer, lo, hi int) bool { s, ok := c.Scores[prod]; return ok && s >= lo && s <= hi }
 		mid := all[len(all)/2]
 		nameWord := strings.ToLower(strings.Fields(mid.FullName)[0])
-		var lastPrefix, companyWord, phone string
+		var lastPrefix, companyWord, phone, twoWords string
+		for _, c := range all {
+			if f := strings.Fields(c.FullName); c.Owner == nil && c.ArchivedAt == nil && len(f) > 1 && len([]rune(f[1])) > 3 {
+				twoWords = f[0] + " " + string([]rune(f[1])[:3]) // "Maria Sch": a first name and the start of a last name
+				break
+			}
+		}
 		for _, c := range all[len(all)/3:] {
 			if f := strings.Fields(c.FullName); lastPrefix == "" && len(f) > 1 && len([]rune(f[1])) > 4 {
 				lastPrefix = string([]rune(f[1])[:4])
@@ -176,8 +182,8 @@ func TestListMatchesBruteForce(t *testing.T) {
 			{"q=" + url.QueryEscape(lastPrefix), func(c crm.Customer) bool { return active(c) && matchesSearch(c, lastPrefix) }},
 			{"q=" + url.QueryEscape(companyWord), func(c crm.Customer) bool { return active(c) && matchesSearch(c, companyWord) }},
 			{"q=" + url.QueryEscape(phone), func(c crm.Customer) bool { return active(c) && matchesSearch(c, phone) }},
-			{"q=" + url.QueryEscape(nameWord+" "+lastPrefix) + "&owner=none", func(c crm.Customer) bool {
-				return active(c) && c.Owner == nil && matchesSearch(c, nameWord+" "+lastPrefix)
+			{"q=" + url.QueryEscape(twoWords) + "&owner=none", func(c crm.Customer) bool {
+				return active(c) && c.Owner == nil && matchesSearch(c, twoWords)
 			}},
 			{"owner=me&has_inbound=false&country=" + someCountry, func(c crm.Customer) bool {
 				return active(c) && c.Owner != nil && c.Owner.ID == admin.ID && !c.HasInbound && c.Country == someCountry
