@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"fmt"
+	"github.com/acme/crm/internal/crm"
 	"sync"
 	"time"
 
@@ -86,11 +87,11 @@ func (l *pgLoader) load(ctx context.Context, companies []companyRow, chunks <-ch
 }
 
 func (l *pgLoader) copyCompanies(ctx context.Context, rows []companyRow) error {
-	buf := make([]any, 5)
-	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{"companies"}, []string{"id", "name", "domain", "created_at", "updated_at"},
+	buf := make([]any, 6)
+	_, err := l.pool.CopyFrom(ctx, pgx.Identifier{"companies"}, []string{"id", "name", "name_key", "domain", "created_at", "updated_at"},
 		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 			r := &rows[i]
-			buf[0], buf[1], buf[2], buf[3], buf[4] = r.id, r.name, r.domain, r.created, r.created
+			buf[0], buf[1], buf[2], buf[3], buf[4], buf[5] = r.id, r.name, crm.NameKey(r.name), r.domain, r.created, r.created
 			return buf, nil
 		}))
 	if err != nil {

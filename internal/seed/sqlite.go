@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"github.com/acme/crm/internal/crm"
 	"io"
 	"strings"
 	"time"
@@ -233,7 +234,7 @@ type sqliteWriter struct {
 }
 
 func (w *sqliteWriter) prepare(ctx context.Context) error {
-	w.companiesT = newTable("companies", "name, domain, created_at, updated_at", true)
+	w.companiesT = newTable("companies", "name, name_key, domain, created_at, updated_at", true)
 	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, search_text, has_inbound, created_at, updated_at, archived_at", true)
 	w.contacts = newTable("contacts", "customer_id, channel, value, is_primary, suppressed_reason, suppressed_note, suppressed_by, suppressed_at, created_at", true)
 	w.supEvents = newTable("suppression_events", "contact_id, action, reason, note, user_id, at", true)
@@ -344,6 +345,7 @@ func (w *sqliteWriter) companies(ctx context.Context, rows []companyRow) error {
 	for i := range rows {
 		r := &rows[i]
 		t.v(r.name)
+		t.v(crm.NameKey(r.name))
 		t.v(r.domain)
 		t.v(r.created)
 		t.v(r.created)

@@ -14,8 +14,8 @@ func (s *Store) CreateCompany(ctx context.Context, c *crm.Company) error {
 	c.CreatedAt = ts(c.CreatedAt)
 	c.UpdatedAt = c.CreatedAt
 	err := s.wq().QueryRowContext(ctx,
-		`INSERT INTO companies (name, domain, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`,
-		c.Name, c.Domain, c.CreatedAt).Scan(&c.ID)
+		`INSERT INTO companies (name, name_key, domain, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
+		c.Name, crm.NameKey(c.Name), c.Domain, c.CreatedAt).Scan(&c.ID)
 	return s.conflict(err, "a company named "+c.Name+" already exists")
 }
 
@@ -37,8 +37,8 @@ func (s *Store) GetCompany(ctx context.Context, id int64) (*crm.Company, error) 
 }
 
 func (s *Store) FindCompanyByName(ctx context.Context, name string) (*crm.Company, error) {
-	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co WHERE lower(co.name) = lower($1)`,
-		strings.TrimSpace(name)))
+	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co WHERE co.name_key = $1`,
+		crm.NameKey(name)))
 	return c, notFound(err, "company")
 }
 
@@ -49,8 +49,8 @@ func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.C
 	}
 	rows, err := s.rq().QueryContext(ctx,
 		`SELECT `+companyCols+` FROM companies co
-		 WHERE lower(co.name) LIKE $1 ESCAPE '\'
-		 ORDER BY lower(co.name), co.id LIMIT $2`, likePrefix(q), limit)
+		 WHERE co.name_key LIKE $1 ESCAPE '\'
+		 ORDER BY co.name_key, co.id LIMIT $2`, likePrefix(q), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.C
 func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
 	c.UpdatedAt = ts(c.UpdatedAt)
 	return s.inTx(ctx, func(tx *Store) error {
-		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, domain = $3, updated_at = $4 WHERE id = $1`,
-			c.ID, c.Name, c.Domain, c.UpdatedAt)
+		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, name_key = $3, domain = $4, updated_at = $5 WHERE id = $1`,
+			c.ID, c.Name, crm.NameKey(c.Name), c.Domain, c.UpdatedAt)
 		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" already exists"); err != nil {
 			return err
 		}
@@ -85,17 +85,17 @@ func (s *Store) EnsureTags(ctx context.Context, names []string, now time.Time) (
 		seen := map[string]bool{}
 		for _, n := range names {
 			n = strings.TrimSpace(n)
-			key := strings.ToLower(n)
+			key := crm.NameKey(n)
 			if n == "" || seen[key] {
 				continue
 			}
 			seen[key] = true
 			if _, err := tx.wq().ExecContext(ctx,
-				`INSERT INTO tags (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, n, ts(now)); err != nil {
+				`INSERT INTO tags (name, name_key, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, n, key, ts(now)); err != nil {
 				return err
 			}
 			var t crm.Tag
-			if err := tx.wq().QueryRowContext(ctx, `SELECT id, name, created_at FROM tags WHERE lower(name) = $1`, key).
+			if err := tx.wq().QueryRowContext(ctx, `SELECT id, name, created_at FROM tags WHERE name_key = $1`, key).
 				Scan(&t.ID, &t.Name, &t.CreatedAt); err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ func (s *Store) EnsureTags(ctx context.Context, names []string, now time.Time) (
 func (s *Store) ListTags(ctx context.Context) ([]crm.Tag, error) {
 	rows, err := s.rq().QueryContext(ctx,
 		`SELECT t.id, t.name, t.created_at, (SELECT count(*) FROM customer_tags ct WHERE ct.tag_id = t.id)
-		 FROM tags t ORDER BY lower(t.name)`)
+		 FROM tags t ORDER BY t.name_key`)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (s *Store) CreateSegment(ctx context.Context, sg *crm.Segment) error {
 	sg.CreatedAt = ts(sg.CreatedAt)
 	sg.UpdatedAt = sg.CreatedAt
 	err := s.wq().QueryRowContext(ctx,
-		`INSERT INTO segments (name, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id`, sg.Name, sg.CreatedAt).Scan(&sg.ID)
+		`INSERT INTO segments (name, name_key, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id`, sg.Name, crm.NameKey(sg.Name), sg.CreatedAt).Scan(&sg.ID)
 	return s.conflict(err, "a segment named "+sg.Name+" already exists")
 }
 
@@ -152,7 +152,7 @@ func (s *Store) GetSegment(ctx context.Context, id int64) (*crm.Segment, error) 
 }
 
 func (s *Store) ListSegments(ctx context.Context) ([]crm.Segment, error) {
-	rows, err := s.rq().QueryContext(ctx, `SELECT `+segmentCols+` FROM segments sg ORDER BY lower(sg.name)`)
+	rows, err := s.rq().QueryContext(ctx, `SELECT `+segmentCols+` FROM segments sg ORDER BY sg.name_key`)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Store) ListSegments(ctx context.Context) ([]crm.Segment, error) {
 }
 
 func (s *Store) RenameSegment(ctx context.Context, id int64, name string, now time.Time) error {
-	res, err := s.wq().ExecContext(ctx, `UPDATE segments SET name = $2, updated_at = $3 WHERE id = $1`, id, name, ts(now))
+	res, err := s.wq().ExecContext(ctx, `UPDATE segments SET name = $2, name_key = $3, updated_at = $4 WHERE id = $1`, id, name, crm.NameKey(name), ts(now))
 	return s.conflict(mustAffect(res, err, "segment"), "a segment named "+name+" already exists")
 }
 
@@ -258,5 +258,5 @@ func nonNil[T any](s []T) []T {
 // likePrefix makes a LIKE pattern matching lower-cased values that start with q.
 func likePrefix(q string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(strings.ToLower(strings.TrimSpace(q))) + "%"
+	return r.Replace(crm.NameKey(q)) + "%"
 }

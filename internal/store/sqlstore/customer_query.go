@@ -96,16 +96,16 @@ func (s *Store) where(f crm.CustomerFilter) (string, []any) {
 	if len(f.Tags) > 0 {
 		lower := make([]string, len(f.Tags))
 		for i, t := range f.Tags {
-			lower[i] = strings.ToLower(strings.TrimSpace(t))
+			lower[i] = crm.NameKey(t)
 		}
 		if f.TagsAll {
 			for _, t := range lower {
 				conds = append(conds, `EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
-					WHERE ct.customer_id = c.id AND lower(t.name) = `+arg(t)+`)`)
+					WHERE ct.customer_id = c.id AND t.name_key = `+arg(t)+`)`)
 			}
 		} else {
 			conds = append(conds, `EXISTS (SELECT 1 FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id
-				WHERE ct.customer_id = c.id AND lower(t.name) IN `+list(lower)+`)`)
+				WHERE ct.customer_id = c.id AND t.name_key IN `+list(lower)+`)`)
 		}
 	}
 	if f.SegmentID != 0 {

@@ -91,7 +91,7 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 		scan func(rows *sql.Rows) error
 	}
 	loaders := []loader{
-		{`SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ` + in + ` ORDER BY lower(t.name)`,
+		{`SELECT ct.customer_id, t.name FROM customer_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.customer_id IN ` + in + ` ORDER BY t.name_key`,
 			func(rows *sql.Rows) error {
 				var id int64
 				var name string

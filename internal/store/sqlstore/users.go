@@ -37,7 +37,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (*crm.User, error) {
 }
 
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (*crm.User, error) {
-	u, err := scanUser(s.rq().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = $1`,
+	u, err := scanUser(s.rq().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`,
 		strings.ToLower(strings.TrimSpace(email))))
 	return u, notFound(err, "user")
 }

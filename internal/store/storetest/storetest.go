@@ -62,6 +62,10 @@ func must(t *testing.T, err error) {
 
 func wantCode(t *testing.T, err error, code crm.Code) {
 	t.Helper()
+	if code == "" { // no error at all
+		must(t, err)
+		return
+	}
 	if crm.CodeOf(err) != code {
 		t.Fatalf("want a %s error, got %v", code, err)
 	}
@@ -232,6 +236,19 @@ func testTags(t *testing.T, s crm.Store) {
 	all, _ := s.ListTags(ctx)
 	if len(all) != 3 {
 		t.Fatalf("tags %+v", all)
+	}
+	// beyond ASCII: one tag, whatever the case of its first letter, on every engine
+	umlaut, err := s.EnsureTags(ctx, []string{"Ärzte"}, t0)
+	must(t, err)
+	again2, err := s.EnsureTags(ctx, []string{"ärzte", "ÄRZTE"}, t0)
+	must(t, err)
+	if len(again2) != 1 || again2[0].ID != umlaut[0].ID || again2[0].Name != "Ärzte" {
+		t.Fatalf("non-ASCII case folding: %+v then %+v", umlaut, again2)
+	}
+	wantCode(t, s.CreateCompany(ctx, &crm.Company{Name: "Öl AG", CreatedAt: t0}), "")
+	wantCode(t, s.CreateCompany(ctx, &crm.Company{Name: "öL ag", CreatedAt: t0}), crm.CodeConflict)
+	if c, err := s.FindCompanyByName(ctx, "ÖL AG"); err != nil || c.Name != "Öl AG" {
+		t.Fatalf("find company by folded name: %v %v", c, err)
 	}
 	id := newCustomer(t, s, "Tagged", t0)
 	n, err := s.AddCustomerTags(ctx, id, []int64{tags[0].ID, tags[1].ID}, t0)

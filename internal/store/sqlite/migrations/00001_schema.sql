@@ -12,7 +12,7 @@ CREATE TABLE users (
     created_at    DATETIME NOT NULL,
     updated_at    DATETIME NOT NULL
 );
-CREATE UNIQUE INDEX users_email ON users (lower(email));
+CREATE UNIQUE INDEX users_email ON users (email); -- stored folded by the application
 
 CREATE TABLE user_prefs (
     user_id INTEGER NOT NULL REFERENCES users (id),
@@ -49,14 +49,18 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_email ON login_failures (email, at);
 CREATE INDEX login_failures_ip ON login_failures (ip, at);
 
+-- name_key columns hold names folded in Go (crm.NameKey): SQLite's lower()
+-- folds ASCII only, so case-insensitive uniqueness is decided in Go, the same
+-- for both engines.
 CREATE TABLE companies (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
     domain     TEXT NOT NULL DEFAULT '',
     created_at DATETIME NOT NULL,
     updated_at DATETIME NOT NULL
 );
-CREATE UNIQUE INDEX companies_name ON companies (lower(name));
+CREATE UNIQUE INDEX companies_name ON companies (name_key);
 
 CREATE TABLE customers (
     id            INTEGER PRIMARY KEY,
@@ -124,9 +128,10 @@ CREATE INDEX suppression_events_contact ON suppression_events (contact_id, id);
 CREATE TABLE tags (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
     created_at DATETIME NOT NULL
 );
-CREATE UNIQUE INDEX tags_name ON tags (lower(name));
+CREATE UNIQUE INDEX tags_name ON tags (name_key);
 
 CREATE TABLE customer_tags (
     customer_id INTEGER NOT NULL REFERENCES customers (id),
@@ -139,10 +144,11 @@ CREATE INDEX customer_tags_tag ON customer_tags (tag_id, customer_id);
 CREATE TABLE segments (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
     created_at DATETIME NOT NULL,
     updated_at DATETIME NOT NULL
 );
-CREATE UNIQUE INDEX segments_name ON segments (lower(name));
+CREATE UNIQUE INDEX segments_name ON segments (name_key);
 
 CREATE TABLE segment_members (
     segment_id  INTEGER NOT NULL REFERENCES segments (id),
