@@ -15,6 +15,8 @@ import (
 	"github.com/acme/crm/internal/config"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
@@ -57,7 +59,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = url
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
+	var mailer outreach.Mailer
+	if cfg.SMTPHost != "" {
+		mailer = outreach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword}
+	}
+	out := outreach.New(db, mailer, cfg.SMTPFrom, cfg.BaseURL)
+	queue, err := jobs.Open(db, out, log)
+	if err != nil {
+		return err
+	}
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Outreach: out, Jobs: queue,
+		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
 	if err != nil {
 		return err
 	}
@@ -66,6 +78,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go server.CleanSessions(bg, db, time.Hour, log)
+	if err := queue.Start(bg); err != nil {
+		return fmt.Errorf("starting background jobs: %w", err)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -84,10 +99,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("shutting down: finishing requests in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	stopBG()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	log.Info("shutting down: letting running jobs finish")
+	if err := queue.Stop(shutdownCtx); err != nil {
+		log.Error("stopping background jobs", "err", err)
+	}
+	stopBG()
 	fmt.Fprintln(stdout, "Stopped.")
 	return nil
 }

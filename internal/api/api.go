@@ -17,14 +17,19 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/outreach"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	Accounts  *accounts.Service
-	Customers *customers.Service
-	Store     crm.Store
-	Log       *slog.Logger
+	Accounts     *accounts.Service
+	Customers    *customers.Service
+	Outreach     *outreach.Service
+	Jobs         jobs.Queue
+	WebhookToken string
+	Store        crm.Store
+	Log          *slog.Logger
 	// SessionCSRF reports whether a cookie-authenticated request carries the
 	// session's CSRF token (pages call the API with fetch).
 	SessionCSRF func(r *http.Request) bool
@@ -155,7 +160,10 @@ func Handler(d Deps) http.Handler {
 	cfg.CreateHooks = nil // no "$schema" links in bodies: answers are exactly the documented JSON
 	cfg.Info.Description = "The Customers module of the CRM. Authenticate with `Authorization: Bearer <token>` " +
 		"(create a token on the Settings page or with `crm token create`). Errors are `{\"error\": {\"code\", \"message\"}}`."
-	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer":  {Type: "http", Scheme: "bearer", Description: "a personal API token"},
+		"webhook": {Type: "http", Scheme: "bearer", Description: "CRM_WEBHOOK_TOKEN"},
+	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
 	h := humago.New(mux, cfg)
 	a := &apiServer{Deps: d, log: d.Log}
@@ -166,7 +174,8 @@ func Handler(d Deps) http.Handler {
 // authenticate puts the caller in the request context or answers 401.
 func (a *apiServer) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/openapi") {
+		if strings.HasPrefix(r.URL.Path, "/api/openapi") || strings.HasPrefix(r.URL.Path, "/api/v1/webhooks/") {
+			// the document is public; webhooks check their own token
 			next.ServeHTTP(w, r)
 			return
 		}

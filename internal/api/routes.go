@@ -61,6 +61,16 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, get("get-company", "/api/v1/companies/{id}", "One company", "Catalog"), a.getCompany)
 	huma.Register(h, patch("update-company", "/api/v1/companies/{id}", "Rename a company or change its domain", "Catalog"), a.patchCompany)
 
+	huma.Register(h, action("send-email", "/api/v1/customers/{id}/send", "Send an e-mail (refused for a suppressed contact)", "Messages"), a.sendManual)
+	huma.Register(h, huma.Operation{OperationID: "send-segment", Method: http.MethodPost, Path: "/api/v1/segments/{id}/send",
+		Summary: "Send an e-mail to every customer of a segment, in the background (suppressed contacts skipped)", Tags: []string{"Messages"},
+		DefaultStatus: http.StatusAccepted}, a.sendSegment)
+	huma.Register(h, get("get-job", "/api/v1/jobs/{id}", "A background job: status, progress, result", "Jobs"), a.getJob)
+	huma.Register(h, post("record-message", "/api/v1/messages", "Record an inbound message (or an outbound one sent elsewhere)", "Messages"), a.recordMessage)
+	huma.Register(h, huma.Operation{OperationID: "email-events", Method: http.MethodPost, Path: "/api/v1/webhooks/email-events",
+		Summary: "Bounces and complaints from the mail provider (Bearer CRM_WEBHOOK_TOKEN)", Tags: []string{"Messages"},
+		Security: []map[string][]string{{"webhook": {}}}}, a.emailEvent)
+
 	huma.Register(h, get("list-products", "/api/v1/products", "Products (for fit scores)", "Catalog"), a.listProducts)
 	huma.Register(h, get("list-tags", "/api/v1/tags", "Tags with customer counts", "Catalog"), a.listTags)
 	huma.Register(h, post("create-tag", "/api/v1/tags", "Add a tag (or get the one of that name)", "Catalog"), a.createTag)

@@ -41,6 +41,10 @@ type UserStore interface {
 	ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, userID, tokenID int64, now time.Time) error
 
+	// Setting returns an application setting, creating it with make() when
+	// missing; concurrent first calls all get the one value stored.
+	Setting(ctx context.Context, key string, make func() (string, error)) (string, error)
+
 	GetUserPref(ctx context.Context, userID int64, key string) (string, error) // "" when unset
 	SetUserPref(ctx context.Context, userID int64, key, value string) error
 

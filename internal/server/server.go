@@ -16,6 +16,8 @@ import (
 	"github.com/acme/crm/internal/api"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/web"
 )
 
@@ -24,6 +26,9 @@ type Deps struct {
 	Store        crm.Store
 	Accounts     *accounts.Service
 	Customers    *customers.Service
+	Outreach     *outreach.Service
+	Jobs         jobs.Queue
+	WebhookToken string
 	Log          *slog.Logger
 	SecureCookie bool // set when served over https
 }
@@ -43,11 +48,11 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Store: d.Store, Sessions: sessions, Log: d.Log})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log})
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }
@@ -57,6 +62,9 @@ func New(d Deps) (http.Handler, error) {
 	mux.HandleFunc("GET /healthz", health(d.Store))
 	mux.Handle("GET /static/", w.Static())
 	mux.Handle("/api/", apiHandler)
+
+	mux.HandleFunc("GET /u/{token}", w.Unsubscribe)        // public: the signed link is the permission
+	mux.HandleFunc("POST /u/{token}", w.UnsubscribeSubmit) // also one-click from mail clients (RFC 8058)
 
 	mux.Handle("GET /login", open(w.Login))
 	mux.Handle("POST /login", open(w.LoginSubmit))
@@ -88,7 +96,9 @@ func New(d Deps) (http.Handler, error) {
 	var h http.Handler = mux
 	h = w.SessionUser(h)
 	h = sessions.LoadAndSave(h)
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("POST /u/{token}") // mail providers' one-click unsubscribe comes from elsewhere
+	h = cop.Handler(h)
 	h = securityHeaders(h)
 	h = logRequests(d.Log, h)
 	h = recoverPanics(d.Log, h)

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
 	"github.com/acme/crm/internal/testdb"
@@ -26,19 +29,36 @@ type env struct {
 	t   *testing.T
 	srv *httptest.Server
 	acc *accounts.Service
+	out *outreach.Service
 	db  *store.DB
 }
+
+// webhookToken is the CRM_WEBHOOK_TOKEN of the test server.
+const webhookToken = "test-webhook-token-123"
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	acc := accounts.New(db)
 	acc.Cost = bcrypt.MinCost
-	h, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Log: slog.New(slog.DiscardHandler)})
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	log := slog.New(slog.DiscardHandler)
+	out := outreach.New(db, nil, "crm@example.com", srv.URL)
+	queue, err := jobs.Open(db, out, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, acc: acc, db: db}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := queue.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = queue.Stop(context.Background()); cancel() })
+	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Outreach: out, Jobs: queue,
+		WebhookToken: webhookToken, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, srv: srv, acc: acc, out: out, db: db}
 }
 
 func (e *env) user(email string, role crm.Role) (*crm.User, string) {

@@ -24,6 +24,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/outreach"
 )
 
 //go:embed templates/*.html
@@ -36,6 +37,7 @@ var staticFS embed.FS
 type Deps struct {
 	Accounts  *accounts.Service
 	Customers *customers.Service
+	Outreach  *outreach.Service
 	Store     crm.Store
 	Sessions  *scs.SessionManager
 	Log       *slog.Logger
@@ -129,7 +131,8 @@ type Page struct {
 	User    *crm.User
 	CSRF    string
 	Flash   string
-	Content any // the page's own view struct
+	Bare    bool // no signed-in shell (public pages such as unsubscribe)
+	Content any  // the page's own view struct
 }
 
 // render writes a page; the status is sent only after the template succeeded.
@@ -139,7 +142,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 		w.fail(rw, r, fmt.Errorf("no page template %q", name))
 		return
 	}
-	if p.User == nil {
+	if p.User == nil && !p.Bare {
 		p.User = crm.UserFromContext(r.Context())
 	}
 	p.CSRF = w.csrfToken(r)

@@ -196,3 +196,23 @@ func (s *Store) SessionDeleteExpired(ctx context.Context, now time.Time) error {
 	_, err := s.wq().ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= $1`, ts(now))
 	return err
 }
+
+func (s *Store) Setting(ctx context.Context, key string, make func() (string, error)) (string, error) {
+	var v string
+	err := s.rq().QueryRowContext(ctx, `SELECT value FROM app_settings WHERE key = $1`, key).Scan(&v)
+	if err == nil {
+		return v, nil
+	}
+	if err != sql.ErrNoRows {
+		return "", err
+	}
+	fresh, err := make()
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.wq().ExecContext(ctx, `INSERT INTO app_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, fresh); err != nil {
+		return "", err
+	}
+	err = s.wq().QueryRowContext(ctx, `SELECT value FROM app_settings WHERE key = $1`, key).Scan(&v)
+	return v, err
+}
