@@ -72,6 +72,19 @@ func TestCustomerDrawer(t *testing.T) {
 	screenshot(t, ctx, "company-drawer")
 	do(t, ctx, chromedp.Click(css("#drawer [data-back-customer]")), chromedp.WaitVisible(css("#drawer [data-customer]")))
 
+	// Send an e-mail from the Messages tab: without a mail server it stays in the outbox, and says so.
+	do(t, ctx, chromedp.Click(css(`#drawer [data-tab="messages"]`)), chromedp.Click(css("#drawer [data-compose]")),
+		chromedp.WaitVisible(css("#compose-dialog")), chromedp.Click(css(`#compose-dialog button[type=submit]`)),
+		chromedp.WaitVisible(css(`#compose-dialog [data-field="subject"] .field-error`)))
+	screenshot(t, ctx, "compose-error")
+	do(t, ctx, chromedp.SendKeys(css("#m-subject"), "Following up"), chromedp.SendKeys(css("#m-body"), "Hello, here is the offer we talked about."),
+		chromedp.Click(css(`#compose-dialog button[type=submit]`)), chromedp.WaitVisible(css(".toast")))
+	present(t, ctx, "#drawer .message .badge-warn")
+	if msg := textOf(t, ctx, "#drawer .messages li:first-child"); !strings.Contains(msg, "Following up") || !strings.Contains(msg, "not delivered") {
+		t.Fatalf("sent message shows as %q", msg)
+	}
+	screenshot(t, ctx, "drawer-messages")
+
 	// Esc closes the drawer and the URL goes back to the table's.
 	do(t, ctx, chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(css("#drawer")))
 	if loc := get(t, ctx, chromedp.Location()); strings.Contains(loc, fmt.Sprintf("/customers/%d", id)) {

@@ -186,6 +186,24 @@ root?.addEventListener("click", async (e) => {
     refresh();
     return;
   }
+  if (t.matches("[data-compose]")) {
+    const dlg = root.querySelector("#compose-dialog");
+    const form = dlg.querySelector("form");
+    form.querySelectorAll(".field-error, .form-error").forEach((p) => { p.hidden = true; });
+    if (!form.querySelector("select option:not([disabled])")) {
+      showError(t, { message: "This customer has no e-mail address that may be written to." });
+      return;
+    }
+    dlg.showModal();
+    form.elements.subject.focus();
+    return;
+  }
+  if (t.matches("[data-log-message]")) {
+    const f = root.querySelector('[data-form="log-message"]');
+    f.hidden = !f.hidden;
+    if (!f.hidden) f.querySelector("textarea").focus();
+    return;
+  }
   if (t.matches("[data-suppress]")) { t.closest("details")?.removeAttribute("open"); openSuppress("suppress", t.dataset.suppress, t.dataset.value); return; }
   if (t.matches("[data-unsuppress]")) { t.closest("details")?.removeAttribute("open"); openSuppress("unsuppress", t.dataset.unsuppress, t.dataset.value); return; }
   if (t.matches("[data-history]")) {
@@ -298,16 +316,43 @@ root?.addEventListener("submit", async (e) => {
     case "add-deal": call = ["POST", `/api/v1/customers/${id}/deals`, { title: v.title, amount: Math.round(Number(v.amount || 0) * 100), currency: v.currency }]; break;
     case "add-task": call = ["POST", `/api/v1/customers/${id}/tasks`, v.due ? { title: v.title, due: v.due } : { title: v.title }]; break;
     case "add-note": call = ["POST", `/api/v1/customers/${id}/notes`, { body: v.body }]; break;
+    case "send": call = ["POST", `/api/v1/customers/${id}/send`, { channel: "email", contact_id: Number(v.contact_id), subject: v.subject, body: v.body }]; break;
+    case "log-message": {
+      const [channel, value] = v.contact.split("|");
+      call = ["POST", "/api/v1/messages", { direction: "inbound", channel, from: value, subject: v.subject, body: v.body }];
+      break;
+    }
     default: return;
   }
   const button = f.querySelector("button[type=submit]");
   button?.setAttribute("aria-busy", "true");
   const [status, data] = await api(...call);
   button?.removeAttribute("aria-busy");
-  if (!ok(status)) { showError(f.querySelector("input, textarea, select"), data?.error); return; }
+  if (!ok(status)) {
+    if (f.dataset.form === "send") { fieldErrors(f, data?.error); return; }
+    showError(f.querySelector("input, textarea, select"), data?.error);
+    return;
+  }
   if (f.dataset.form === "reassign") toast(`Reassigned to ${data.owner?.name}.`);
+  if (f.dataset.form === "send") {
+    f.closest("dialog").close();
+    toast(data.status === "sent" ? "Sent." : data.status === "outbox" ? "Kept in the outbox: no mail server is configured, so it was not delivered." : "Not delivered: " + (data.error || "the mail server refused it."), data.status === "failed");
+  }
+  if (f.dataset.form === "log-message") toast("Logged.");
   refresh();
 });
+
+// fieldErrors puts each API field error beside its field in a dialog form.
+function fieldErrors(form, error) {
+  form.querySelectorAll(".field-error, .form-error").forEach((p) => { p.hidden = true; });
+  const list = error?.fields?.length ? error.fields : [{ field: error?.field, message: errText(error) }];
+  for (const fe of list) {
+    const box = form.querySelector(`[data-field="${fe.field}"]`);
+    const p = box ? box.querySelector(".field-error") : form.querySelector(".form-error");
+    p.textContent = fe.message;
+    p.hidden = false;
+  }
+}
 
 // --- dialogs: suppress, unsuppress, confirm ----------------------------------------------
 function openSuppress(kind, contactId, value) {
