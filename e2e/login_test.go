@@ -59,8 +59,8 @@ func TestSignInLandsOnTheShell(t *testing.T) {
 	screenshot(t, ctx, "settings")
 
 	// The shell: navigation marks the current page; the top bar names the user.
-	do(t, ctx, chromedp.Click(css(`.sidenav a[href="/crm/segments"]`)), chromedp.WaitVisible(css(".empty-state")))
-	if cur := textOf(t, ctx, `.sidenav a[aria-current="page"]`); cur != "Segments" {
+	do(t, ctx, chromedp.Click(css(`.sidenav a[href="/crm/imports"]`)), chromedp.WaitVisible(css(".empty-state")))
+	if cur := textOf(t, ctx, `.sidenav a[aria-current="page"]`); cur != "Imports" {
 		t.Fatalf("current nav item %q", cur)
 	}
 	if who := textOf(t, ctx, ".user-menu .user-name"); who == "" {

@@ -297,3 +297,18 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, 
 	}
 	return s.Store.GetCompany(ctx, id)
 }
+
+// RenameSegment renames a static segment.
+func (s *Service) RenameSegment(ctx context.Context, actor *crm.User, id int64, name string) (*crm.Segment, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > MaxName {
+		return nil, crm.Invalid("name", "Enter a name of at most %d characters.", MaxName)
+	}
+	if err := s.Store.RenameSegment(ctx, id, name, s.now()); err != nil {
+		if errors.Is(err, crm.ErrConflict) {
+			return nil, crm.Invalid("name", "A segment named %q already exists.", name)
+		}
+		return nil, err
+	}
+	return s.Store.GetSegment(ctx, id)
+}

@@ -1,0 +1,70 @@
+// Segments page: send an e-mail to a segment in the background and show the
+// job's live progress until it reports its result.
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const dlg = document.getElementById("segment-send");
+const form = dlg.querySelector("form");
+const panel = document.getElementById("send-progress");
+let segment = null;
+
+document.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-send-segment]");
+  if (b) {
+    segment = { id: b.dataset.sendSegment, name: b.dataset.name };
+    dlg.querySelectorAll('[data-slot="name"]').forEach((s) => { s.textContent = b.dataset.name; });
+    dlg.querySelector('[data-slot="members"]').textContent = Number(b.dataset.members).toLocaleString("en");
+    form.querySelectorAll(".field-error, .form-error").forEach((p) => { p.hidden = true; });
+    dlg.showModal();
+    form.elements.subject.focus();
+  }
+  if (e.target.closest("dialog [data-close]")) e.target.closest("dialog").close();
+});
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const button = form.querySelector("button[type=submit]");
+  button.setAttribute("aria-busy", "true");
+  const res = await fetch(`/api/v1/segments/${segment.id}/send`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
+    body: JSON.stringify({ subject: form.elements.subject.value, body: form.elements.body.value }),
+  });
+  button.removeAttribute("aria-busy");
+  const data = await res.json().catch(() => null);
+  if (res.status !== 202) {
+    const list = data?.error?.fields?.length ? data.error.fields : [{ field: data?.error?.field, message: data?.error?.message || "Something went wrong." }];
+    for (const fe of list) {
+      const box = form.querySelector(`[data-field="${fe.field}"]`);
+      const p = box ? box.querySelector(".field-error") : form.querySelector(".form-error");
+      p.textContent = fe.message;
+      p.hidden = false;
+    }
+    return;
+  }
+  dlg.close();
+  follow(data.job.id, segment.name);
+});
+
+// follow polls the job and shows its progress (sent, skipped, failed, and what is left).
+async function follow(id, name) {
+  panel.hidden = false;
+  panel.querySelector('[data-slot="name"]').textContent = name;
+  panel.scrollIntoView({ block: "nearest" });
+  const bar = panel.querySelector("progress");
+  const text = panel.querySelector('[data-slot="text"]');
+  for (;;) {
+    const res = await fetch(`/api/v1/jobs/${id}`, { headers: { Accept: "application/json" } });
+    if (!res.ok) { text.textContent = "Could not read the job's progress."; return; }
+    const j = await res.json();
+    const p = j.result || j.progress;
+    if (p) {
+      bar.max = Math.max(p.total, 1);
+      bar.value = p.processed;
+      text.textContent = `${p.processed.toLocaleString("en")} of ${p.total.toLocaleString("en")} customers: ` +
+        `sent ${p.sent.toLocaleString("en")}, skipped (suppressed) ${p.skipped_suppressed.toLocaleString("en")}, failed ${p.failed.toLocaleString("en")}` +
+        (p.no_email ? ` (${p.no_email.toLocaleString("en")} without an e-mail address)` : "");
+    }
+    if (j.status === "done") { text.textContent = "Done. " + text.textContent; panel.dataset.done = "true"; return; }
+    if (j.status === "failed" || j.status === "canceled") { text.textContent = `Stopped (${j.status}): ${j.error || ""} ` + text.textContent; return; }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
