@@ -64,11 +64,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mailer = outreach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword}
 	}
 	out := outreach.New(db, mailer, cfg.SMTPFrom, cfg.BaseURL)
-	queue, err := jobs.Open(db, out, log)
+	cs := customers.New(db)
+	queue, err := jobs.Open(db, out, cs, log)
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Outreach: out, Jobs: queue,
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
 	if err != nil {
 		return err

@@ -66,6 +66,12 @@ func (a *apiServer) routes(h huma.API) {
 		Summary: "Send an e-mail to every customer of a segment, in the background (suppressed contacts skipped)", Tags: []string{"Messages"},
 		DefaultStatus: http.StatusAccepted}, a.sendSegment)
 	huma.Register(h, get("get-job", "/api/v1/jobs/{id}", "A background job: status, progress, result", "Jobs"), a.getJob)
+	huma.Register(h, action("preview-merge", "/api/v1/customers/merge/preview", "What a merge would move and fill; changes nothing", "Customers"), a.previewMerge)
+	huma.Register(h, action("merge", "/api/v1/customers/merge", "Merge 2-10 customers into the primary (irreversible: confirm must be true)", "Customers"), a.merge)
+	huma.Register(h, get("job-skipped", "/api/v1/jobs/{id}/skipped.csv", "Why a bulk job left each customer alone (CSV)", "Jobs"), a.skippedCSV)
+	huma.Register(h, huma.Operation{OperationID: "bulk", Method: http.MethodPost, Path: "/api/v1/customers/bulk",
+		Summary: "A bulk action on a selection (answered at once up to 500) or on every customer of a filter (a job: 202)", Tags: []string{"Customers"},
+		Responses: map[string]*huma.Response{"202": {Description: "started in the background: {\"job\": {id, status}}"}}}, a.bulk)
 	huma.Register(h, post("record-message", "/api/v1/messages", "Record an inbound message (or an outbound one sent elsewhere)", "Messages"), a.recordMessage)
 	huma.Register(h, huma.Operation{OperationID: "email-events", Method: http.MethodPost, Path: "/api/v1/webhooks/email-events",
 		Summary: "Bounces and complaints from the mail provider (Bearer CRM_WEBHOOK_TOKEN)", Tags: []string{"Messages"},

@@ -103,3 +103,9 @@ type Product struct {
 	Name     string `json:"name"`
 	Position int    `json:"position"`
 }
+
+// CustomerRef is the short form of a customer.
+type CustomerRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}

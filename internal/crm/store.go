@@ -79,7 +79,45 @@ type CustomerStore interface {
 	// SetCustomValue stores a custom value as JSON text; nil clears it.
 	SetCustomValue(ctx context.Context, customerID, fieldID int64, jsonValue *string, now time.Time) error
 	AddSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64, now time.Time) (added int, err error)
+
+	// Set-based work for bulk actions and merges, over at most a few
+	// thousand ids per call; rules stay in the service.
+
+	// CustomerStates returns owner, archived and merged state of customers.
+	CustomerStates(ctx context.Context, ids []int64) (map[int64]CustomerState, error)
+	// CustomerIDs pages through the ids matching a filter in id order.
+	CustomerIDs(ctx context.Context, f CustomerFilter, afterID int64, limit int) ([]int64, error)
+	BulkSetOwner(ctx context.Context, ids []int64, owner *int64, now time.Time) error
+	BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, now time.Time) error
+	// BulkAddTag tags customers and returns those that did not have the tag.
+	BulkAddTag(ctx context.Context, ids []int64, tagID int64, now time.Time) ([]int64, error)
+	// SegmentMembersAmong returns which of ids are members of the segment.
+	SegmentMembersAmong(ctx context.Context, segmentID int64, ids []int64) ([]int64, error)
+	AddActivities(ctx context.Context, as []Activity) error
+	// MergeInto moves everything of the secondaries to the primary: contacts
+	// (the same channel and value collapse into one, which stays suppressed
+	// with its history if either was), deals, notes, tasks and messages, tags
+	// and segment memberships; then archives the secondaries with merged_into.
+	MergeInto(ctx context.Context, primaryID int64, secondaryIDs []int64, now time.Time) error
+	// AddBulkSkips and ListBulkSkips keep why a bulk job left customers alone.
+	AddBulkSkips(ctx context.Context, jobID int64, skips []BulkSkip) error
+	ListBulkSkips(ctx context.Context, jobID, afterCustomer int64, limit int) ([]BulkSkip, error)
 	RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (removed int, err error)
+}
+
+// BulkSkip is one customer a bulk job left alone, and why.
+type BulkSkip struct {
+	CustomerID int64
+	Name       string
+	Reason     string
+}
+
+// CustomerState is what bulk rules look at.
+type CustomerState struct {
+	Owner      *UserRef
+	Archived   bool
+	MergedInto *int64
+	Name       string
 }
 
 // OwnerExpectation is the condition of a conditional owner change.
@@ -167,4 +205,45 @@ type ImportStore interface {
 	GetImport(ctx context.Context, id int64) (*ImportJob, error)
 	UpdateImport(ctx context.Context, j *ImportJob) error
 	ListImports(ctx context.Context, limit int) ([]ImportJob, error)
+
+	// ClaimImport makes runner the one process allowed to write the import's
+	// progress, marks it running and returns it (Conflict when it has ended).
+	ClaimImport(ctx context.Context, id int64, runner string, now time.Time) (*ImportJob, error)
+	// SaveImportProgress writes counters, position and status while runner
+	// still holds the import and it was not canceled; Conflict otherwise.
+	SaveImportProgress(ctx context.Context, j *ImportJob, runner string) error
+	// CancelImport cancels an import that has not ended; reports whether it did.
+	CancelImport(ctx context.Context, id int64, now time.Time) (bool, error)
+	// ImportMatches maps normalised e-mails to the active customer holding
+	// each (the lowest id when several do).
+	ImportMatches(ctx context.Context, emails []string) (map[string]int64, error)
+	// EnsureCompanies returns company ids by NameKey(name), creating missing ones.
+	EnsureCompanies(ctx context.Context, names []string, now time.Time) (map[string]int64, error)
+	// InsertImported adds new customers with everything hanging off them in
+	// few statements, and sets their IDs.
+	InsertImported(ctx context.Context, rows []ImportedCustomer, now time.Time) error
+	AddImportErrors(ctx context.Context, importID int64, errs []ImportError) error
+	// ListImportErrors pages the failed rows of an import by row number.
+	ListImportErrors(ctx context.Context, importID, afterRow int64, limit int) ([]ImportError, error)
+}
+
+// ImportedCustomer is one validated new customer of an import.
+type ImportedCustomer struct {
+	ID          int64 // set by InsertImported
+	Customer    NewCustomer
+	CompanyName string    // for the search text
+	Contacts    []Contact // normalised; the first of each channel is primary
+	TagIDs      []int64
+	SegmentID   *int64
+	Scores      map[int64]int    // product id -> score
+	Custom      map[int64]string // field id -> JSON value
+	ActorID     *int64
+	Activity    string // JSON data of the "created" activity entry
+}
+
+// ImportError is one failed row of an import: its number, why, and its cells as read.
+type ImportError struct {
+	Row    int64    `json:"row"`
+	Error  string   `json:"error"`
+	Values []string `json:"values"`
 }

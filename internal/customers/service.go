@@ -16,6 +16,8 @@ import (
 type Service struct {
 	Store crm.Store
 	Now   func() time.Time
+
+	mergeFault mergeFault // tests: fail a merge between its steps
 }
 
 // New returns a Service with the real clock.

@@ -7,6 +7,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/store"
 )
@@ -52,10 +53,11 @@ func (w *SegmentSendWorker) Work(ctx context.Context, job *river.Job[SegmentSend
 }
 
 // Open builds the queue for db with every worker of the product.
-func Open(db *store.DB, out *outreach.Service, log *slog.Logger) (Queue, error) {
+func Open(db *store.DB, out *outreach.Service, cs *customers.Service, log *slog.Logger) (Queue, error) {
 	workers := river.NewWorkers()
 	var q Queue
 	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }})
+	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }})
 	q, err := New(db, workers, log)
 	return q, err
 }

@@ -44,7 +44,8 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Cleanup(srv.Close)
 	log := slog.New(slog.DiscardHandler)
 	out := outreach.New(db, nil, "crm@example.com", srv.URL)
-	queue, err := jobs.Open(db, out, log)
+	cs := customers.New(db)
+	queue, err := jobs.Open(db, out, cs, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = queue.Stop(context.Background()); cancel() })
-	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db), Outreach: out, Jobs: queue,
+	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		WebhookToken: webhookToken, Log: log})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
+	"time"
 
 	"github.com/acme/crm/internal/crm"
 )
@@ -63,4 +65,280 @@ func (s *Store) ListImports(ctx context.Context, limit int) ([]crm.ImportJob, er
 	}
 	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.ImportJob, error) { return scanImport(r) },
 		`SELECT `+importCols+` FROM imports ORDER BY id DESC LIMIT $1`, limit)
+}
+
+// ClaimImport hands the import to runner and marks it running.
+func (s *Store) ClaimImport(ctx context.Context, id int64, runner string, now time.Time) (*crm.ImportJob, error) {
+	res, err := s.wq().ExecContext(ctx,
+		`UPDATE imports SET runner = $2, status = 'running', updated_at = $3 WHERE id = $1 AND status IN ('queued', 'running')`,
+		id, runner, ts(now))
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.GetImport(ctx, id); err != nil {
+			return nil, err
+		}
+		return nil, crm.Conflict("the import is not waiting to run")
+	}
+	j, err := scanImport(s.wq().QueryRowContext(ctx, `SELECT `+importCols+` FROM imports WHERE id = $1`, id))
+	return &j, err
+}
+
+// SaveImportProgress writes the import's counters and position while runner holds it.
+func (s *Store) SaveImportProgress(ctx context.Context, j *crm.ImportJob, runner string) error {
+	j.UpdatedAt = ts(j.UpdatedAt)
+	res, err := s.wq().ExecContext(ctx,
+		`UPDATE imports SET status = $3, total = $4, processed = $5, created = $6, updated = $7, skipped = $8, failed = $9,
+		        byte_offset = $10, error = $11, updated_at = $12, ended_at = $13
+		 WHERE id = $1 AND runner = $2 AND status = 'running'`,
+		j.ID, runner, j.Status, j.Total, j.Processed, j.Created, j.Updated, j.Skipped, j.Failed, j.Offset, j.Error,
+		j.UpdatedAt, tsp(j.EndedAt))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return crm.Conflict("the import was canceled or taken over by another process")
+	}
+	return nil
+}
+
+// CancelImport cancels an import that has not ended.
+func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := s.wq().ExecContext(ctx,
+		`UPDATE imports SET status = 'canceled', updated_at = $2, ended_at = $2 WHERE id = $1 AND status IN ('uploaded', 'queued', 'running')`,
+		id, ts(now))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ImportMatches finds the active customers holding each e-mail.
+func (s *Store) ImportMatches(ctx context.Context, emails []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(emails))
+	for start := 0; start < len(emails); start += chunk {
+		part := emails[start:min(start+chunk, len(emails))]
+		args := make([]any, len(part))
+		for i, e := range part {
+			args[i] = e
+		}
+		rows, err := s.rq().QueryContext(ctx, `SELECT k.value, min(k.customer_id) FROM contacts k JOIN customers c ON c.id = k.customer_id
+			WHERE k.channel = 'email' AND k.removed_at IS NULL AND c.archived_at IS NULL AND k.value IN `+placeholders(1, len(args))+`
+			GROUP BY k.value`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var v string
+			var id int64
+			if err := rows.Scan(&v, &id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[v] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// EnsureCompanies finds companies by name case-insensitively, creating missing ones.
+func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Time) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := s.inTx(ctx, func(tx *Store) error {
+		for _, n := range names {
+			n = strings.TrimSpace(n)
+			key := crm.NameKey(n)
+			if n == "" {
+				continue
+			}
+			if _, ok := out[key]; ok {
+				continue
+			}
+			if _, err := tx.wq().ExecContext(ctx, `INSERT INTO companies (name, name_key, domain, created_at, updated_at)
+				VALUES ($1, $2, '', $3, $3) ON CONFLICT DO NOTHING`, n, key, ts(now)); err != nil {
+				return err
+			}
+			var id int64
+			if err := tx.wq().QueryRowContext(ctx, `SELECT id FROM companies WHERE name_key = $1`, key).Scan(&id); err != nil {
+				return err
+			}
+			out[key] = id
+		}
+		return nil
+	})
+	return out, err
+}
+
+// multiInsert inserts rows of equal width with as few statements as the
+// parameter limits allow.
+func (s *Store) multiInsert(ctx context.Context, head string, ncol int, vals []any, tail string) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	per := max(1, min(1000, 30000/ncol))
+	var row strings.Builder
+	for start := 0; start < len(vals); start += per * ncol {
+		part := vals[start:min(start+per*ncol, len(vals))]
+		n := len(part) / ncol
+		row.Reset()
+		row.WriteString(head)
+		row.WriteString(" VALUES ")
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				row.WriteByte(',')
+			}
+			row.WriteString(placeholders(i*ncol+1, ncol))
+		}
+		row.WriteString(tail)
+		if _, err := s.wq().ExecContext(ctx, row.String(), part...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextCustomerIDs reserves n customer ids. On SQLite the caller holds the
+// only writer, so max(id)+1... are free; PostgreSQL draws them from the
+// column's sequence.
+func (s *Store) nextCustomerIDs(ctx context.Context, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if s.d.Name() == "postgres" {
+		rows, err := s.wq().QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, $1)`, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	}
+	var last int64
+	if err := s.wq().QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM customers`).Scan(&last); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= n; i++ {
+		ids = append(ids, last+int64(i))
+	}
+	return ids, nil
+}
+
+// InsertImported adds new customers in bulk: customers (with their primary
+// e-mail and phone and search text), contacts, tags, segment memberships,
+// scores, custom values and one "created" activity entry each.
+func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *Store) error {
+		ids, err := tx.nextCustomerIDs(ctx, len(rows))
+		if err != nil {
+			return err
+		}
+		at := ts(now)
+		var cust, contacts, tags, segs, scores, custom, acts, fts []any
+		for i := range rows {
+			r := &rows[i]
+			r.ID = ids[i]
+			c := r.Customer
+			var email, phone string
+			seen := map[crm.Channel]bool{}
+			for _, k := range r.Contacts {
+				primary := !seen[k.Channel]
+				seen[k.Channel] = true
+				if primary && k.Channel == crm.ChannelEmail {
+					email = k.Value
+				}
+				if primary && k.Channel == crm.ChannelPhone {
+					phone = k.Value
+				}
+				contacts = append(contacts, r.ID, string(k.Channel), k.Value, primary, at)
+			}
+			text := crm.SearchText(c.FullName, email, phone, r.CompanyName)
+			cust = append(cust, r.ID, c.FullName, c.FirstName, c.LastName, crm.NameKey(c.FullName), nullInt(c.CompanyID),
+				nullInt(c.OwnerID), c.Language, c.Country, c.Timezone, email, phone, text, at, at)
+			fts = append(fts, r.ID, text)
+			for _, t := range r.TagIDs {
+				tags = append(tags, r.ID, t, at)
+			}
+			if r.SegmentID != nil {
+				segs = append(segs, *r.SegmentID, r.ID, at)
+			}
+			for p, v := range r.Scores {
+				scores = append(scores, r.ID, p, v)
+			}
+			for f, v := range r.Custom {
+				custom = append(custom, r.ID, f, v)
+			}
+			data := r.Activity
+			if data == "" {
+				data = "{}"
+			}
+			acts = append(acts, r.ID, nullInt(r.ActorID), crm.ActCreated, data, at)
+		}
+		steps := []struct {
+			head string
+			n    int
+			vals []any
+			tail string
+		}{
+			{`INSERT INTO customers (id, full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone,
+				primary_email, primary_phone, search_text, created_at, updated_at)`, 15, cust, ""},
+			{`INSERT INTO contacts (customer_id, channel, value, is_primary, created_at)`, 5, contacts, " ON CONFLICT DO NOTHING"},
+			{`INSERT INTO customer_tags (customer_id, tag_id, added_at)`, 3, tags, " ON CONFLICT DO NOTHING"},
+			{`INSERT INTO segment_members (segment_id, customer_id, added_at)`, 3, segs, " ON CONFLICT DO NOTHING"},
+			{`INSERT INTO customer_scores (customer_id, product_id, score)`, 3, scores, " ON CONFLICT DO NOTHING"},
+			{`INSERT INTO custom_values (customer_id, field_id, value)`, 3, custom, " ON CONFLICT DO NOTHING"},
+			{`INSERT INTO activity (customer_id, user_id, kind, data, at)`, 5, acts, ""},
+		}
+		if tx.d.Name() == "sqlite" { // the FTS5 index is written by the application (IndexSearch)
+			steps = append(steps, struct {
+				head string
+				n    int
+				vals []any
+				tail string
+			}{`INSERT INTO customers_fts (rowid, search_text)`, 2, fts, ""})
+		}
+		for _, st := range steps {
+			if err := tx.multiInsert(ctx, st.head, st.n, st.vals, st.tail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AddImportErrors records failed rows (a row already recorded is kept as is).
+func (s *Store) AddImportErrors(ctx context.Context, importID int64, errs []crm.ImportError) error {
+	vals := make([]any, 0, 4*len(errs))
+	for _, e := range errs {
+		b, err := json.Marshal(e.Values)
+		if err != nil {
+			return err
+		}
+		vals = append(vals, importID, e.Row, e.Error, string(b))
+	}
+	return s.multiInsert(ctx, `INSERT INTO import_errors (import_id, row_number, error, row_values)`, 4, vals, " ON CONFLICT DO NOTHING")
+}
+
+// ListImportErrors pages the failed rows of an import.
+func (s *Store) ListImportErrors(ctx context.Context, importID, afterRow int64, limit int) ([]crm.ImportError, error) {
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.ImportError, error) {
+		var e crm.ImportError
+		var vals string
+		if err := r.Scan(&e.Row, &e.Error, &vals); err != nil {
+			return e, err
+		}
+		return e, json.Unmarshal([]byte(vals), &e.Values)
+	}, `SELECT row_number, error, row_values FROM import_errors WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
+		importID, afterRow, limit)
 }

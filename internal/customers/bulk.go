@@ -1,0 +1,322 @@
+package customers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// Bulk actions (SPEC section 5).
+const (
+	BulkClaim         = "claim"
+	BulkRelease       = "release"
+	BulkTag           = "tag"
+	BulkSegmentAdd    = "segment_add"
+	BulkSegmentRemove = "segment_remove"
+	BulkArchive       = "archive"
+	BulkRestore       = "restore"
+)
+
+// BulkActions lists every bulk action.
+var BulkActions = []string{BulkClaim, BulkRelease, BulkTag, BulkSegmentAdd, BulkSegmentRemove, BulkArchive, BulkRestore}
+
+// BulkChunk is how many customers one transaction of a bulk action handles.
+const BulkChunk = 1000
+
+// BulkRequest is one bulk action over a selection or over every customer of a filter.
+type BulkRequest struct {
+	Action    string
+	IDs       []int64
+	Filter    *crm.CustomerFilter
+	Tags      []string
+	SegmentID int64
+}
+
+// Skip says why one customer was left alone.
+type Skip struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// BulkResult is what a bulk action did: done N, skipped M, and why.
+type BulkResult struct {
+	Action    string `json:"action"`
+	Processed int    `json:"processed"`
+	Done      int    `json:"done"`
+	Skipped   int    `json:"skipped"`
+	Skips     []Skip `json:"skips"` // every skip (inline answers); jobs keep them in the store instead
+}
+
+// CheckBulk validates a bulk request before any work starts.
+func (s *Service) CheckBulk(ctx context.Context, actor *crm.User, req *BulkRequest) error {
+	if !slices.Contains(BulkActions, req.Action) {
+		return crm.Invalid("action", "%q is not a bulk action (use one of claim, release, tag, segment_add, segment_remove, archive, restore).", req.Action)
+	}
+	if len(req.IDs) == 0 && req.Filter == nil {
+		return crm.Invalid("ids", "Select customers, or send a filter for every matching customer.")
+	}
+	switch req.Action {
+	case BulkTag:
+		for _, t := range req.Tags {
+			if strings.TrimSpace(t) == "" {
+				return crm.Invalid("tags", "A tag name cannot be empty.")
+			}
+		}
+		tags, err := cleanTags(req.Tags)
+		if err != nil {
+			return err
+		}
+		if len(tags) == 0 {
+			return crm.Invalid("tags", "Name the tag to add.")
+		}
+		req.Tags = tags
+	case BulkSegmentAdd, BulkSegmentRemove:
+		if req.SegmentID == 0 {
+			return crm.Invalid("segment_id", "Pick a segment.")
+		}
+		if _, err := s.Store.GetSegment(ctx, req.SegmentID); err != nil {
+			if errors.Is(err, crm.ErrNotFound) {
+				return crm.Invalid("segment_id", "No segment has the id %d.", req.SegmentID)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Bulk runs a checked request chunk by chunk, each chunk in one transaction.
+// onChunk sees the running totals and the chunk's skips (jobs store them).
+func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, onChunk func(r BulkResult, skips []Skip) error) (*BulkResult, error) {
+	if err := s.CheckBulk(ctx, actor, &req); err != nil {
+		return nil, err
+	}
+	res := &BulkResult{Action: req.Action, Skips: []Skip{}}
+	var tagIDs []int64
+	var segName string
+	if req.Action == BulkTag {
+		tags, err := s.Store.EnsureTags(ctx, req.Tags, s.now())
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tags {
+			tagIDs = append(tagIDs, t.ID)
+		}
+	}
+	if req.SegmentID != 0 {
+		sg, err := s.Store.GetSegment(ctx, req.SegmentID)
+		if err != nil {
+			return nil, err
+		}
+		segName = sg.Name
+	}
+	next := chunker(s.Store, req)
+	for {
+		ids, err := next(ctx)
+		if err != nil {
+			return res, err
+		}
+		if len(ids) == 0 {
+			return res, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		var skips []Skip
+		err = s.Store.InTx(ctx, func(tx crm.Store) error {
+			var err error
+			skips, err = s.bulkChunk(ctx, tx, actor, req, ids, tagIDs, segName, res)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Processed += len(ids)
+		res.Skipped += len(skips)
+		if onChunk != nil {
+			if err := onChunk(*res, skips); err != nil {
+				return res, err
+			}
+		} else {
+			res.Skips = append(res.Skips, skips...)
+		}
+	}
+}
+
+// chunker hands out the ids of a request, BulkChunk at a time.
+func chunker(st crm.Store, req BulkRequest) func(context.Context) ([]int64, error) {
+	if req.Filter == nil {
+		ids := slices.Compact(slices.Sorted(slices.Values(req.IDs)))
+		return func(context.Context) ([]int64, error) {
+			n := min(BulkChunk, len(ids))
+			part := ids[:n]
+			ids = ids[n:]
+			return part, nil
+		}
+	}
+	var after int64
+	return func(ctx context.Context) ([]int64, error) {
+		ids, err := st.CustomerIDs(ctx, *req.Filter, after, BulkChunk)
+		if len(ids) > 0 {
+			after = ids[len(ids)-1]
+		}
+		return ids, err
+	}
+}
+
+// bulkChunk decides, customer by customer, what the actor may do, applies
+// it set-based and logs one activity entry per changed customer.
+func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, req BulkRequest, ids, tagIDs []int64, segName string, res *BulkResult) ([]Skip, error) {
+	states, err := tx.CustomerStates(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var skips []Skip
+	var eligible []int64
+	skip := func(id int64, st crm.CustomerState, why string) {
+		skips = append(skips, Skip{ID: id, Name: st.Name, Reason: why})
+	}
+	ownedBy := func(st crm.CustomerState) string {
+		if st.Owner.ID == actor.ID {
+			return "already yours"
+		}
+		return "owned by " + st.Owner.Name
+	}
+	for _, id := range ids {
+		st, ok := states[id]
+		if !ok {
+			skips = append(skips, Skip{ID: id, Reason: "no such customer"})
+			continue
+		}
+		if st.MergedInto != nil && req.Action != BulkRestore {
+			skip(id, st, fmt.Sprintf("merged into customer %d", *st.MergedInto))
+			continue
+		}
+		mine := st.Owner == nil || st.Owner.ID == actor.ID
+		switch req.Action {
+		case BulkClaim:
+			switch {
+			case st.Archived:
+				skip(id, st, "archived")
+			case st.Owner != nil:
+				skip(id, st, ownedBy(st))
+			default:
+				eligible = append(eligible, id)
+			}
+		case BulkRelease:
+			switch {
+			case st.Archived:
+				skip(id, st, "archived")
+			case st.Owner == nil:
+				skip(id, st, "not claimed by anyone")
+			case !actor.IsAdmin() && st.Owner.ID != actor.ID:
+				skip(id, st, "owned by "+st.Owner.Name+"; members release only their own")
+			default:
+				eligible = append(eligible, id)
+			}
+		case BulkArchive:
+			switch {
+			case st.Archived:
+				skip(id, st, "already archived")
+			case !actor.IsAdmin() && !mine:
+				skip(id, st, "owned by "+st.Owner.Name+"; members archive only their own or unclaimed customers")
+			default:
+				eligible = append(eligible, id)
+			}
+		case BulkRestore:
+			switch {
+			case st.MergedInto != nil:
+				skip(id, st, fmt.Sprintf("merged into customer %d; cannot be restored", *st.MergedInto))
+			case !st.Archived:
+				skip(id, st, "not archived")
+			case !actor.IsAdmin() && !mine:
+				skip(id, st, "owned by "+st.Owner.Name+"; members restore only their own or unclaimed customers")
+			default:
+				eligible = append(eligible, id)
+			}
+		default: // tag, segment: anyone, any live customer
+			eligible = append(eligible, id)
+		}
+	}
+	var acts []crm.Activity
+	act := func(id int64, kind string, data map[string]any) {
+		b, _ := json.Marshal(data)
+		acts = append(acts, crm.Activity{CustomerID: id, Actor: ref(actor), Kind: kind, Data: b, At: now})
+	}
+	switch req.Action {
+	case BulkClaim, BulkRelease:
+		var to *int64
+		var toRef *crm.UserRef
+		if req.Action == BulkClaim {
+			to, toRef = &actor.ID, ref(actor)
+		}
+		if err := tx.BulkSetOwner(ctx, eligible, to, now); err != nil {
+			return nil, err
+		}
+		for _, id := range eligible {
+			act(id, crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": states[id].Owner, "to": toRef, "bulk": true})
+		}
+	case BulkArchive, BulkRestore:
+		var at *time.Time
+		kind := crm.ActRestored
+		if req.Action == BulkArchive {
+			at, kind = &now, crm.ActArchived
+		}
+		if err := tx.BulkSetArchived(ctx, eligible, at, now); err != nil {
+			return nil, err
+		}
+		for _, id := range eligible {
+			act(id, kind, map[string]any{"bulk": true})
+		}
+	case BulkTag:
+		for i, tagID := range tagIDs {
+			added, err := tx.BulkAddTag(ctx, eligible, tagID, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range added {
+				act(id, crm.ActTagAdded, map[string]any{"tag": req.Tags[i], "bulk": true})
+			}
+		}
+	case BulkSegmentAdd, BulkSegmentRemove:
+		already, err := tx.SegmentMembersAmong(ctx, req.SegmentID, eligible)
+		if err != nil {
+			return nil, err
+		}
+		member := map[int64]bool{}
+		for _, id := range already {
+			member[id] = true
+		}
+		var change []int64
+		for _, id := range eligible {
+			if member[id] == (req.Action == BulkSegmentRemove) {
+				change = append(change, id)
+			}
+		}
+		kind := crm.ActSegmentAdded
+		if req.Action == BulkSegmentAdd {
+			_, err = tx.AddSegmentMembers(ctx, req.SegmentID, change, now)
+		} else {
+			kind = crm.ActSegmentRemoved
+			_, err = tx.RemoveSegmentMembers(ctx, req.SegmentID, change)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range change {
+			act(id, kind, map[string]any{"segment": segName, "segment_id": req.SegmentID, "bulk": true})
+		}
+	}
+	if err := tx.AddActivities(ctx, acts); err != nil {
+		return nil, err
+	}
+	res.Done += len(eligible)
+	return skips, nil
+}

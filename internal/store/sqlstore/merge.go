@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// MergeInto runs the data moves of a merge; call it inside a transaction.
+func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []int64, now time.Time) error {
+	in, ids := idArgs(secondaryIDs, 2)
+	p := append([]any{primaryID}, ids...)
+
+	// Contacts, one by one (a handful): move, or collapse into the primary's copy.
+	type kc struct {
+		id             int64
+		channel, value string
+		suppressed     bool
+	}
+	moving, err := queryList(ctx, s.wq(), func(r *sql.Rows) (kc, error) {
+		var k kc
+		return k, r.Scan(&k.id, &k.channel, &k.value, &k.suppressed)
+	}, `SELECT id, channel, value, suppressed_reason IS NOT NULL FROM contacts
+	    WHERE customer_id IN `+placeholders(1, len(ids))+` AND removed_at IS NULL ORDER BY id`, ids...)
+	if err != nil {
+		return err
+	}
+	for _, k := range moving {
+		var survivor int64
+		var survivorSuppressed bool
+		err := s.wq().QueryRowContext(ctx, `SELECT id, suppressed_reason IS NOT NULL FROM contacts
+			WHERE customer_id = $1 AND channel = $2 AND value = $3 AND removed_at IS NULL`, primaryID, k.channel, k.value).Scan(&survivor, &survivorSuppressed)
+		switch {
+		case err == sql.ErrNoRows: // new to the primary: it moves
+			if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET customer_id = $1, is_primary = false WHERE id = $2`, primaryID, k.id); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default: // the same contact: collapse; the survivor keeps any suppression and the whole history
+			if k.suppressed && !survivorSuppressed {
+				if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET (suppressed_reason, suppressed_note, suppressed_by, suppressed_at) =
+					(SELECT suppressed_reason, suppressed_note, suppressed_by, suppressed_at FROM contacts WHERE id = $2) WHERE id = $1`, survivor, k.id); err != nil {
+					return err
+				}
+			}
+			if _, err := s.wq().ExecContext(ctx, `UPDATE suppression_events SET contact_id = $1 WHERE contact_id = $2`, survivor, k.id); err != nil {
+				return err
+			}
+			if _, err := s.wq().ExecContext(ctx, `UPDATE messages SET contact_id = $1 WHERE contact_id = $2`, survivor, k.id); err != nil {
+				return err
+			}
+			if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET removed_at = $2, is_primary = false WHERE id = $1`, k.id, ts(now)); err != nil {
+				return err
+			}
+		}
+	}
+	// A channel the primary had no primary contact in takes its oldest one.
+	if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET is_primary = true WHERE id IN (
+		SELECT min(k.id) FROM contacts k WHERE k.customer_id = $1 AND k.removed_at IS NULL GROUP BY k.channel
+		HAVING sum(CASE WHEN k.is_primary THEN 1 ELSE 0 END) = 0)`, primaryID); err != nil {
+		return err
+	}
+
+	// Records move whole.
+	for _, table := range []string{"deals", "notes", "tasks", "messages"} {
+		if _, err := s.wq().ExecContext(ctx, `UPDATE `+table+` SET customer_id = $1 WHERE customer_id IN `+in, p...); err != nil {
+			return err
+		}
+	}
+	// Tags and segment memberships are united.
+	// (a united tag or membership keeps the date it was first added)
+	if _, err := s.wq().ExecContext(ctx, `INSERT INTO customer_tags (customer_id, tag_id, added_at)
+		SELECT CAST($1 AS BIGINT), tag_id, min(added_at) FROM customer_tags WHERE customer_id IN `+in+`
+		GROUP BY tag_id ON CONFLICT DO NOTHING`, p...); err != nil {
+		return err
+	}
+	if _, err := s.wq().ExecContext(ctx, `INSERT INTO segment_members (segment_id, customer_id, added_at)
+		SELECT segment_id, CAST($1 AS BIGINT), min(added_at) FROM segment_members WHERE customer_id IN `+in+`
+		GROUP BY segment_id ON CONFLICT DO NOTHING`, p...); err != nil {
+		return err
+	}
+	if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET has_inbound = EXISTS (
+		SELECT 1 FROM messages m WHERE m.customer_id = $1 AND m.direction = 'inbound') WHERE id = $1`, primaryID); err != nil {
+		return err
+	}
+	for _, id := range secondaryIDs {
+		if err := s.exec1(ctx, "customer", `UPDATE customers SET archived_at = $2, merged_into = $3, updated_at = $2, has_inbound = false WHERE id = $1`,
+			id, ts(now), primaryID); err != nil {
+			return err
+		}
+		if err := s.refreshPrimaries(ctx, id, now); err != nil {
+			return err
+		}
+	}
+	return s.refreshPrimaries(ctx, primaryID, now)
+}
