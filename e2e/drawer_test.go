@@ -18,11 +18,11 @@ func TestCustomerDrawer(t *testing.T) {
 	// An unclaimed customer with a company and an e-mail, from the table.
 	do(t, ctx, chromedp.Navigate(base+"/crm/customers?owner=none"), chromedp.WaitVisible(css("#customer-table tbody tr")))
 	id := get(t, ctx, chromedp.Evaluate[int](`Number([...document.querySelectorAll("#customer-table tbody tr")].find(r =>
-		r.children[3].textContent.trim() !== "" && r.children[2].textContent.includes("@")).dataset.id)`))
+		r.querySelector("td:nth-child(5)").textContent.trim() !== "" && r.querySelector("td:nth-child(4)").textContent.includes("@")).dataset.id)`))
 	row := fmt.Sprintf(`#customer-table tr[data-id="%d"]`, id)
 
 	// Clicking the row slides the drawer in beside the table; the URL is the drawer's.
-	do(t, ctx, chromedp.Click(css(row+" td:nth-child(3)")), chromedp.WaitVisible(css("#drawer .drawer-head")))
+	do(t, ctx, chromedp.Click(css(row+" td:nth-child(4)")), chromedp.WaitVisible(css("#drawer .drawer-head")))
 	loc := get(t, ctx, chromedp.Location())
 	if !strings.Contains(loc, fmt.Sprintf("/crm/customers/%d?", id)) || !strings.Contains(loc, "owner=none") {
 		t.Fatalf("drawer URL %s", loc)
@@ -100,7 +100,7 @@ func TestSuppressionInTheDrawer(t *testing.T) {
 	base := serve(t, "--demo")
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
 	do(t, ctx, chromedp.Navigate(base+"/crm/customers"), chromedp.WaitVisible(css("#customer-table tbody tr")),
-		chromedp.Click(css("#customer-table tbody tr:first-child td:nth-child(3)")), chromedp.WaitVisible(css("#drawer .contact")))
+		chromedp.Click(css("#customer-table tbody tr:first-child td:nth-child(4)")), chromedp.WaitVisible(css("#drawer .contact")))
 
 	// Suppress the first contact with a reason and a note.
 	menu(t, ctx, "#drawer .contact:first-child .contact-menu summary", "#drawer .contact:first-child [data-suppress]")

@@ -22,6 +22,9 @@ Usage:
   crm seed --customers N [--seed S] [--db DSN]          add realistic demo data
   crm user add --email E --name N --role admin|member --password P [--db DSN]
   crm token create --email E [--name NAME] [--db DSN]   print a new API token on stdout
+  crm import FILE [--mode create|upsert|update] [--map HEADER=TARGET ...] [--as EMAIL] [--resume ID]
+  crm export [--country DE --tag vip ... (the list's filters)] [--out FILE] [--as EMAIL]
+                                                        customers and contacts as CSV
 
 DSN is a file path, sqlite:PATH or postgres://...; the default is ./data/crm.db.
 Every command brings the schema up to date itself. Run "crm COMMAND -h" for its flags.
@@ -51,10 +54,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(ctx, rest, stdout, stderr)
 	case "seed":
 		err = cmdSeed(ctx, rest, stdout, stderr)
+	case "export":
+		err = cmdExport(ctx, rest, stdout, stderr)
 	case "user":
 		err = sub(ctx, "user", rest, stdout, stderr, map[string]command{"add": cmdUserAdd})
 	case "token":
 		err = sub(ctx, "token", rest, stdout, stderr, map[string]command{"create": cmdTokenCreate})
+	case "import":
+		err = cmdImport(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -83,5 +84,28 @@ func TestUserAddAndTokenCreate(t *testing.T) {
 				t.Fatalf("unknown user: %d %s", code, stderr)
 			}
 		})
+	}
+}
+
+func TestExportCommand(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "crm.db")
+	if code, _, stderr := runCLI("seed", "--db", dsn, "--customers", "300"); code != 0 {
+		t.Fatalf("seed: %s", stderr)
+	}
+	out := filepath.Join(t.TempDir(), "de.csv")
+	code, _, stderr := runCLI("export", "--db", dsn, "--country", "DE", "--archived", "all", "--out", out)
+	if code != 0 || !strings.Contains(stderr, "Exported") {
+		t.Fatalf("export: %d %s", code, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if !strings.HasPrefix(lines[0], "\ufefffirst_name,last_name,email,linkedin_url,company_name,tags,segment_id,owner_email,id,full_name") || len(lines) < 10 {
+		t.Fatalf("%d lines, header %q", len(lines), lines[0])
+	}
+	if code, _, stderr := runCLI("export", "--db", dsn, "--country", "XX"); code != 1 || !strings.Contains(stderr, "not a country") {
+		t.Fatalf("bad filter: %d %s", code, stderr)
+	}
+	if code, _, stderr := runCLI("export", "--db", dsn, "--owner", "me"); code != 1 || !strings.Contains(stderr, "--as") {
+		t.Fatalf("owner=me without --as: %d %s", code, stderr)
 	}
 }

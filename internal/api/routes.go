@@ -19,6 +19,7 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, post("create-user", "/api/v1/users", "Add a user (admin only)", "Users"), a.createUser)
 
 	huma.Register(h, get("list-customers", "/api/v1/customers", "Customers matching a filter, one keyset page", "Customers"), a.listCustomers)
+	huma.Register(h, get("export-customers", "/api/v1/customers/export.csv", "Every customer of the filter (or id=... selection) with contacts, as CSV", "Customers"), a.exportCSV)
 	huma.Register(h, post("create-customer", "/api/v1/customers", "Add a customer", "Customers"), a.createCustomer)
 	huma.Register(h, get("get-customer", "/api/v1/customers/{id}", "One customer with its contacts", "Customers"), a.getCustomer)
 
@@ -77,6 +78,7 @@ func (a *apiServer) routes(h huma.API) {
 		Summary: "Bounces and complaints from the mail provider (Bearer CRM_WEBHOOK_TOKEN)", Tags: []string{"Messages"},
 		Security: []map[string][]string{{"webhook": {}}}}, a.emailEvent)
 
+	a.importRoutes(h)
 	huma.Register(h, get("list-products", "/api/v1/products", "Products (for fit scores)", "Catalog"), a.listProducts)
 	huma.Register(h, get("list-tags", "/api/v1/tags", "Tags with customer counts", "Catalog"), a.listTags)
 	huma.Register(h, post("create-tag", "/api/v1/tags", "Add a tag (or get the one of that name)", "Catalog"), a.createTag)

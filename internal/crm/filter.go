@@ -49,6 +49,8 @@ type CustomerQuery struct {
 	Cursor string // opaque, from a previous page's NextCursor
 	// Before pages backwards from Cursor (the "previous" button).
 	Before bool
+	// NoTotal skips counting (streaming an export needs no total).
+	NoTotal bool
 }
 
 // CustomerPage is one page of customers.

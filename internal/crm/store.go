@@ -141,6 +141,8 @@ type ContactStore interface {
 	// becomes primary.
 	RemoveContact(ctx context.Context, id int64, now time.Time) error
 	FindContactsByValue(ctx context.Context, ch Channel, value string) ([]Contact, error)
+	// ContactsOf returns the live contacts of many customers (a page of an export).
+	ContactsOf(ctx context.Context, customerIDs []int64) (map[int64][]Contact, error)
 	// SetSuppression records a suppress (s non-nil) or unsuppress (s nil) and
 	// appends ev to the contact's history, in one step.
 	SetSuppression(ctx context.Context, contactID int64, s *Suppression, ev SuppressionEvent) error

@@ -85,7 +85,8 @@ func (s *Service) PreviewMerge(ctx context.Context, actor *crm.User, primaryID i
 
 func (s *Service) plan(ctx context.Context, cs []*crm.Customer) (*MergePlan, error) {
 	p := cs[0]
-	plan := &MergePlan{Primary: crm.CustomerRef{ID: p.ID, Name: p.FullName}, Fill: map[string]any{}, Owner: p.Owner}
+	plan := &MergePlan{Primary: crm.CustomerRef{ID: p.ID, Name: p.FullName}, Fill: map[string]any{}, Owner: p.Owner,
+		Secondaries: []crm.CustomerRef{}, Contacts: []PlannedContact{}, TagsAdded: []string{}, SegmentsAdd: []int64{}} // lists, never null
 	have := map[string]bool{}
 	for _, k := range p.Contacts {
 		have[string(k.Channel)+"\x00"+k.Value] = true

@@ -18,12 +18,14 @@ const (
 	MaxTags     = 50
 	MaxListVals = 50
 	MaxQ        = 200
+	// MaxSelection bounds a selection named by ids in a URL.
+	MaxSelection = 1000
 )
 
 // QueryKeys are the query parameters of the customer list, in the contract's
 // spelling; every surface (page, API, export, bulk) parses them with ParseQuery.
 var QueryKeys = []string{"q", "owner", "tag", "tag_mode", "segment", "company", "country", "language", "has_inbound",
-	"score_product", "score_min", "score_max", "created_from", "created_to", "archived", "sort", "limit", "cursor", "before"}
+	"score_product", "score_min", "score_max", "created_from", "created_to", "archived", "sort", "limit", "cursor", "before", "id"}
 
 // ParseQuery turns list parameters into a query, checking every value; it
 // refuses (never ignores) what it does not understand. "me" resolves to actor.
@@ -177,6 +179,17 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 		fe.Add("archived", "%q is not false, true or all", a)
 	}
 
+	for _, raw := range splitList(v["id"]) { // a selection
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			fe.Add("id", "%q is not a customer id", raw)
+			continue
+		}
+		f.IDs = append(f.IDs, id)
+	}
+	if len(f.IDs) > MaxSelection {
+		fe.Add("id", "at most %d selected customers; use a filter for more", MaxSelection)
+	}
 	q.Sort = strings.TrimSpace(v.Get("sort"))
 	if key := strings.TrimPrefix(q.Sort, "-"); q.Sort != "" && !slices.Contains(crm.SortKeys, key) {
 		fe.Add("sort", "%q is not a sortable column (use %s, with - for descending)", key, strings.Join(crm.SortKeys, ", "))
@@ -254,6 +267,9 @@ func QueryValues(q crm.CustomerQuery, actor *crm.User) url.Values {
 		v.Set("archived", "true")
 	case crm.ArchivedAll:
 		v.Set("archived", "all")
+	}
+	for _, id := range f.IDs {
+		v.Add("id", strconv.FormatInt(id, 10))
 	}
 	if q.Sort != "" {
 		v.Set("sort", q.Sort)

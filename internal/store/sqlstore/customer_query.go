@@ -178,9 +178,11 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 
 	page := &crm.CustomerPage{Items: []crm.Customer{}}
 	// The total: exact up to CountCap, a lower bound beyond.
-	if err := s.rq().QueryRowContext(ctx,
-		`SELECT count(*) FROM (SELECT 1 FROM customers c`+where+` LIMIT `+fmt.Sprint(CountCap+1)+`) x`, args...).Scan(&page.Total); err != nil {
-		return nil, err
+	if !q.NoTotal {
+		if err := s.rq().QueryRowContext(ctx,
+			`SELECT count(*) FROM (SELECT 1 FROM customers c`+where+` LIMIT `+fmt.Sprint(CountCap+1)+`) x`, args...).Scan(&page.Total); err != nil {
+			return nil, err
+		}
 	}
 	page.TotalExact = page.Total <= CountCap
 	if !page.TotalExact {

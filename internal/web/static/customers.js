@@ -45,7 +45,11 @@ document.addEventListener("click", (e) => {
   popovers.forEach((d) => { if (d.open && !d.contains(e.target)) d.open = false; });
 });
 
-// --- avatars: when the picture cannot load (no Gravatar, offline), the initials stay
+// --- avatars: a picture shows only once it has loaded; without one (no
+// Gravatar, offline, still loading) the initials stay
+document.addEventListener("load", (e) => {
+  if (e.target instanceof HTMLImageElement && e.target.parentElement?.classList.contains("avatar")) e.target.classList.add("loaded");
+}, true);
 document.addEventListener("error", (e) => {
   if (e.target instanceof HTMLImageElement && e.target.parentElement?.classList.contains("avatar")) e.target.remove();
 }, true);

@@ -1,0 +1,172 @@
+// Package exporter writes customers and their contacts as CSV, streamed in
+// keyset pages over the one customer filter, in constant memory. The first
+// columns are exactly the import columns, so an export can be imported again.
+package exporter
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// ImportColumns are the standard import columns, first in every export.
+var ImportColumns = []string{"first_name", "last_name", "email", "linkedin_url", "company_name", "tags", "segment_id", "owner_email"}
+
+// Page is how many customers one query reads.
+const Page = 1000
+
+// Header returns every column, in order, for these products and custom fields.
+func Header(products []crm.Product, fields []crm.CustomField) []string {
+	h := append([]string{}, ImportColumns...)
+	h = append(h, "id", "full_name", "phones", "other_emails", "other_contacts", "suppressed_contacts", "language", "country", "timezone")
+	for _, p := range products {
+		h = append(h, "score_"+p.Key)
+	}
+	for _, f := range fields {
+		h = append(h, "custom_"+f.Key)
+	}
+	return append(h, "has_inbound", "created_at", "updated_at", "archived_at")
+}
+
+// Write streams the customers of q to w (UTF-8 with a BOM, so spreadsheets
+// read accents right). progress, when set, hears the rows written so far.
+func Write(ctx context.Context, st crm.Store, q crm.CustomerQuery, w io.Writer, progress func(rows int)) (int, error) {
+	products, err := st.ListProducts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	fields, err := st.ListCustomFields(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return 0, err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(Header(products, fields)); err != nil {
+		return 0, err
+	}
+	q.Limit, q.NoTotal, q.Before = Page, true, false
+	rows := 0
+	record := make([]string, 0, 32)
+	for {
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		page, err := st.FindCustomers(ctx, q)
+		if err != nil {
+			return rows, err
+		}
+		ids := make([]int64, len(page.Items))
+		for i, c := range page.Items {
+			ids[i] = c.ID
+		}
+		contacts, err := st.ContactsOf(ctx, ids)
+		if err != nil {
+			return rows, err
+		}
+		for i := range page.Items {
+			record = row(record[:0], &page.Items[i], contacts[page.Items[i].ID], products, fields)
+			if err := cw.Write(record); err != nil {
+				return rows, err
+			}
+			rows++
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return rows, err
+		}
+		if progress != nil {
+			progress(rows)
+		}
+		if page.NextCursor == "" {
+			return rows, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+func row(r []string, c *crm.Customer, contacts []crm.Contact, products []crm.Product, fields []crm.CustomField) []string {
+	var email, linkedin string
+	var phones, otherEmails, others, suppressed []string
+	for _, k := range contacts {
+		if k.Suppression != nil {
+			suppressed = append(suppressed, fmt.Sprintf("%s:%s (%s)", k.Channel, k.Value, k.Suppression.Reason))
+		}
+		switch {
+		case k.Channel == crm.ChannelEmail && k.Primary:
+			email = k.Value
+		case k.Channel == crm.ChannelEmail:
+			otherEmails = append(otherEmails, k.Value)
+		case k.Channel == crm.ChannelLinkedIn && k.Primary:
+			linkedin = k.Value
+		case k.Channel == crm.ChannelPhone:
+			phones = append(phones, k.Value)
+		default:
+			others = append(others, string(k.Channel)+":"+k.Value)
+		}
+	}
+	company, owner := "", ""
+	if c.Company != nil {
+		company = c.Company.Name
+	}
+	if c.Owner != nil {
+		owner = c.Owner.Email
+	}
+	segs := make([]string, len(c.Segments))
+	for i, s := range c.Segments {
+		segs[i] = strconv.FormatInt(s, 10)
+	}
+	r = append(r, safe(c.FirstName), safe(c.LastName), safe(email), safe(linkedin), safe(company), safe(strings.Join(c.Tags, ";")),
+		strings.Join(segs, ";"), safe(owner), strconv.FormatInt(c.ID, 10), safe(c.FullName), safe(strings.Join(phones, ";")),
+		safe(strings.Join(otherEmails, ";")), safe(strings.Join(others, ";")), safe(strings.Join(suppressed, ";")),
+		c.Language, c.Country, c.Timezone)
+	for _, p := range products {
+		if v, ok := c.Scores[p.Key]; ok {
+			r = append(r, strconv.Itoa(v))
+		} else {
+			r = append(r, "")
+		}
+	}
+	for _, f := range fields {
+		r = append(r, safe(custom(c.Custom[f.Key])))
+	}
+	archived := ""
+	if c.ArchivedAt != nil {
+		archived = c.ArchivedAt.UTC().Format(time.RFC3339)
+	}
+	return append(r, strconv.FormatBool(c.HasInbound), c.CreatedAt.UTC().Format(time.RFC3339), c.UpdatedAt.UTC().Format(time.RFC3339), archived)
+}
+
+func custom(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmt.Sprint(e)
+		}
+		sort.Strings(parts)
+		return strings.Join(parts, ";")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// safe neutralises cells a spreadsheet would run as a formula (=, +, -, @,
+// tab, carriage return at the start) by prefixing an apostrophe.
+func safe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
