@@ -105,6 +105,13 @@ type CustomerStore interface {
 	RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (removed int, err error)
 }
 
+// DuplicateGroup is a contact value several active customers share.
+type DuplicateGroup struct {
+	Channel   Channel       `json:"channel"`
+	Value     string        `json:"value"`
+	Customers []CustomerRef `json:"customers"`
+}
+
 // BulkSkip is one customer a bulk job left alone, and why.
 type BulkSkip struct {
 	CustomerID int64
@@ -141,6 +148,9 @@ type ContactStore interface {
 	// becomes primary.
 	RemoveContact(ctx context.Context, id int64, now time.Time) error
 	FindContactsByValue(ctx context.Context, ch Channel, value string) ([]Contact, error)
+	// DuplicateGroups lists contact values (e-mail, phone, LinkedIn) that
+	// several active customers share, in value order after the given one.
+	DuplicateGroups(ctx context.Context, after string, limit int) ([]DuplicateGroup, error)
 	// ContactsOf returns the live contacts of many customers (a page of an export).
 	ContactsOf(ctx context.Context, customerIDs []int64) (map[int64][]Contact, error)
 	// SetSuppression records a suppress (s non-nil) or unsuppress (s nil) and

@@ -141,3 +141,42 @@ func TestBulkActions(t *testing.T) {
 		}
 	})
 }
+
+func TestPossibleDuplicates(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.seeded(1500)
+		groups, err := db.DuplicateGroups(t.Context(), "", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(groups) == 0 {
+			t.Fatal("the demo data has shared addresses, but none were found")
+		}
+		for _, g := range groups {
+			ks, _ := db.FindContactsByValue(t.Context(), g.Channel, g.Value)
+			active := map[int64]bool{}
+			for _, k := range ks {
+				if c, _ := db.GetCustomer(t.Context(), k.CustomerID); c.ArchivedAt == nil {
+					active[k.CustomerID] = true
+				}
+			}
+			if len(active) < 2 || len(active) != len(g.Customers) {
+				t.Fatalf("%s %s: %d active customers, group lists %d", g.Channel, g.Value, len(active), len(g.Customers))
+			}
+		}
+		b := e.browser()
+		e.user("mia@example.com", crm.RoleMember)
+		b.post("/login", "/login", map[string][]string{"email": {"mia@example.com"}, "password": {"correct horse"}})
+		shown := ""
+		for _, g := range groups {
+			if g.Channel == crm.ChannelEmail { // (a phone's + is escaped in HTML)
+				shown = g.Value
+				break
+			}
+		}
+		if st, _, page := b.get("/crm/duplicates"); st != 200 || shown == "" || !strings.Contains(page, shown) || !strings.Contains(page, "Review and merge") {
+			t.Fatalf("duplicates page %d, looking for %q", st, shown)
+		}
+	})
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/acme/crm/internal/api"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/web"
@@ -28,6 +29,7 @@ type Deps struct {
 	Customers    *customers.Service
 	Outreach     *outreach.Service
 	Jobs         jobs.Queue
+	Imports      *importer.Service
 	WebhookToken string
 	Log          *slog.Logger
 	SecureCookie bool // set when served over https
@@ -52,7 +54,7 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }
@@ -78,12 +80,14 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /crm/customers", page(w.CustomerList))
 	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
 	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
+	mux.Handle("GET /crm/duplicates", page(w.Duplicates))
 	mux.Handle("GET /crm/companies/{id}", page(w.Company))
 	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
 	mux.Handle("GET /crm/segments", page(w.Segments))
 	mux.Handle("POST /crm/segments", page(w.CreateSegment))
 	mux.Handle("POST /crm/segments/{id}", page(w.RenameSegment))
-	mux.Handle("GET /crm/imports", page(w.Pending("imports", "Imports", "CSV imports (upload, map, preview, submit) and their progress will be listed here.")))
+	mux.Handle("GET /crm/imports", page(w.Imports))
+	mux.Handle("GET /crm/imports/{id}", page(w.Imports))
 	mux.Handle("GET /settings", page(w.Settings))
 	mux.Handle("POST /settings/tokens", page(w.CreateToken))
 	mux.Handle("POST /settings/tokens/{id}/revoke", page(w.RevokeToken))
