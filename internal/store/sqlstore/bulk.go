@@ -151,17 +151,18 @@ func (s *Store) SegmentMembersAmong(ctx context.Context, segmentID int64, ids []
 	return out, nil
 }
 
-// AddActivities writes many activity entries with multi-row INSERTs.
+// activityPer is how many activity rows one INSERT carries (5 values a row:
+// well under both engines' parameter limits).
+const activityPer = 200
+
+// AddActivities writes many activity entries: full batches through one
+// prepared statement, the rest in one statement of its own.
 func (s *Store) AddActivities(ctx context.Context, as []crm.Activity) error {
-	const per = 200 // 5 values a row: well under both engines' parameter limits
-	for start := 0; start < len(as); start += per {
-		part := as[start:min(start+per, len(as))]
-		var b strings.Builder
-		args := make([]any, 0, len(part)*5)
-		for i, a := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
+	args := make([]any, 0, activityPer*5)
+	for start := 0; start < len(as); start += activityPer {
+		part := as[start:min(start+activityPer, len(as))]
+		args = args[:0]
+		for _, a := range part {
 			var actor any
 			if a.Actor != nil {
 				actor = a.Actor.ID
@@ -170,15 +171,45 @@ func (s *Store) AddActivities(ctx context.Context, as []crm.Activity) error {
 			if data == "" {
 				data = "{}"
 			}
-			n := len(args)
 			args = append(args, a.CustomerID, actor, a.Kind, data, ts(a.At))
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
 		}
-		if _, err := s.wq().ExecContext(ctx, `INSERT INTO activity (customer_id, user_id, kind, data, at) VALUES `+b.String(), args...); err != nil {
+		query := insertActivities(len(part))
+		var err error
+		if len(part) == activityPer {
+			var st *sql.Stmt
+			if st, err = s.stmt(ctx, query); err == nil {
+				_, err = st.ExecContext(ctx, args...)
+			}
+		} else {
+			_, err = s.wq().ExecContext(ctx, query, args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+var fullActivityInsert = buildActivityInsert(activityPer)
+
+func insertActivities(rows int) string {
+	if rows == activityPer {
+		return fullActivityInsert
+	}
+	return buildActivityInsert(rows)
+}
+
+func buildActivityInsert(rows int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO activity (customer_id, user_id, kind, data, at) VALUES `)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := i * 5
+		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+	}
+	return b.String()
 }
 
 func (s *Store) AddBulkSkips(ctx context.Context, jobID int64, skips []crm.BulkSkip) error {

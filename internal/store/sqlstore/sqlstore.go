@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
@@ -41,17 +42,24 @@ type querier interface {
 
 // Store implements crm.Store over database/sql.
 type Store struct {
-	d  Dialect
-	w  *sql.DB // the writer (SQLite: one connection)
-	r  *sql.DB // readers (may be the same pool as w)
-	tx *sql.Tx // set inside InTx
+	d     Dialect
+	w     *sql.DB   // the writer (SQLite: one connection)
+	r     *sql.DB   // readers (may be the same pool as w)
+	tx    *sql.Tx   // set inside InTx
+	stmts *sync.Map // SQL text -> *sql.Stmt prepared on w, shared with transactions
 }
 
 var _ crm.Store = (*Store)(nil)
 
 // New returns a Store over a writer pool and a reader pool (may be the same).
 func New(d Dialect, writer, reader *sql.DB) *Store {
-	return &Store{d: d, w: writer, r: reader}
+	return &Store{d: d, w: writer, r: reader, stmts: &sync.Map{}}
+}
+
+// Prepare readies the statements bulk work reuses; the engines call it on open.
+func (s *Store) Prepare(ctx context.Context) error {
+	_, err := s.stmt(ctx, fullActivityInsert)
+	return err
 }
 
 // Engine names the database engine.
@@ -62,6 +70,7 @@ func (s *Store) DB() *sql.DB { return s.w }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -105,7 +114,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err erro
 		}
 		err = tx.Commit()
 	}()
-	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx})
+	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, stmts: s.stmts})
 }
 
 // inTx runs fn in a transaction of this package's own type.
@@ -183,4 +192,32 @@ func mustAffect(res sql.Result, err error, what string) error {
 func (s *Store) exec1(ctx context.Context, what, query string, args ...any) error {
 	res, err := s.wq().ExecContext(ctx, query, args...)
 	return mustAffect(res, err, what)
+}
+
+// stmt returns a prepared statement for a fixed SQL text (the big multi-row
+// INSERTs of bulk work), prepared once: re-preparing them for every batch
+// cost SQLite more than running them.
+//
+// Inside a transaction it never asks the pool for a connection: on SQLite the
+// pool has one, which the transaction holds. Statements are prepared on the
+// pool when the store opens (see Prepare).
+func (s *Store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	v, ok := s.stmts.Load(query)
+	if !ok && s.tx != nil {
+		return s.tx.PrepareContext(ctx, query) // not cached: belongs to this transaction
+	}
+	if !ok {
+		st, err := s.w.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		if v, ok = s.stmts.LoadOrStore(query, st); ok {
+			st.Close() // another goroutine prepared it first
+		}
+	}
+	st := v.(*sql.Stmt)
+	if s.tx != nil {
+		return s.tx.StmtContext(ctx, st), nil
+	}
+	return st, nil
 }

@@ -1,0 +1,245 @@
+// Command bulkbench measures the bulk operations of the customer table at a
+// million customers, on SQLite and PostgreSQL, and prints a Markdown table:
+//
+//	go run ./bench/bulkbench [--customers 1000000] [--engines sqlite,postgres]
+//
+// Its databases are its own (bulk actions change data): a SQLite file under
+// /tmp/crm-bench and a PostgreSQL database crm_bulkbench_<N>, seeded when
+// missing and reused after. Timings are server-side: the service calls the
+// API handlers make, on the real store.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/exporter"
+	"github.com/acme/crm/internal/seed"
+	"github.com/acme/crm/internal/store"
+)
+
+func main() {
+	if len(os.Args) > 2 && os.Args[1] == "export-child" {
+		exportChild(os.Args[2])
+		return
+	}
+	n := flag.Int("customers", 1_000_000, "customers in the benchmark databases")
+	engines := flag.String("engines", "sqlite,postgres", "engines to measure")
+	pgServer := flag.String("postgres", envOr("CRM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bulk operations to this file")
+	flag.Parse()
+	ctx := context.Background()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("## Bulk operations at %s customers (%s, %d cores, %s)\n\n", thousands(*n), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
+	fmt.Println("| engine | operation | result | target | met |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, e := range strings.Split(*engines, ",") {
+		dsn := filepath.Join(os.TempDir(), "crm-bench", fmt.Sprintf("bulk-%d.db", *n))
+		if e == "postgres" {
+			dsn = pgDatabase(ctx, *pgServer, fmt.Sprintf("crm_bulkbench_%d", *n))
+		}
+		run(ctx, e, dsn, *n)
+	}
+}
+
+func run(ctx context.Context, engine, dsn string, n int) {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	page, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Archived: crm.ArchivedAll}, Limit: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if page.Total == 0 {
+		log.Printf("%s: seeding %d customers (once)", engine, n)
+		if _, err := seed.Run(ctx, db, seed.Options{Customers: n, Seed: 1, HashPassword: func(p string) (string, error) { return "x:" + p, nil }}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
+	if err != nil {
+		log.Fatal(err)
+	}
+	svc := customers.New(db)
+	limit := map[string]time.Duration{"sqlite": time.Second, "postgres": 2 * time.Second}[engine]
+
+	// 100,000 active customers, by id
+	ids, err := db.CustomerIDs(ctx, crm.CustomerFilter{}, 0, 100_000)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tag := "bench " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	took := timed(func() error {
+		_, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkTag, IDs: ids, Tags: []string{tag}}, func(customers.BulkResult, []customers.Skip) error { return nil })
+		return err
+	})
+	row(engine, fmt.Sprintf("bulk tag of %s customers", thousands(len(ids))), took.String(), "≤ "+limit.String(), took <= limit)
+
+	took = timed(func() error {
+		_, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkArchive, IDs: ids}, func(customers.BulkResult, []customers.Skip) error { return nil })
+		return err
+	})
+	row(engine, fmt.Sprintf("bulk archive of %s customers", thousands(len(ids))), took.String(), "≤ "+limit.String(), took <= limit)
+	if _, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkRestore, IDs: ids}, func(customers.BulkResult, []customers.Skip) error { return nil }); err != nil {
+		log.Fatal(err) // put them back for the next run
+	}
+
+	// export of every customer, in a child process so its peak memory is its own
+	out, err := exec.Command(os.Args[0], "export-child", dsn).Output()
+	if err != nil {
+		log.Fatalf("export: %v", err)
+	}
+	var ex struct {
+		Rows  int
+		Secs  float64
+		PeakK int
+	}
+	if err := json.Unmarshal(out, &ex); err != nil {
+		log.Fatalf("export output %q: %v", out, err)
+	}
+	rate := float64(ex.Rows) / ex.Secs
+	row(engine, fmt.Sprintf("export of %s customers", thousands(ex.Rows)), fmt.Sprintf("%s rows/s", thousands(int(rate))), "≥ 200,000 rows/s", rate >= 200_000)
+	row(engine, "export peak RSS", fmt.Sprintf("%d MB", ex.PeakK/1024), "≤ 150 MB", ex.PeakK/1024 <= 150)
+
+	// merge of 10 customers with 1,000 activity entries each
+	var mergeIDs []int64
+	for i := range 10 {
+		c, err := svc.Create(ctx, admin, customers.NewCustomer{FullName: fmt.Sprintf("Merge bench %d", i),
+			Contact: &customers.ContactInput{Channel: crm.ChannelEmail, Value: fmt.Sprintf("merge%d.%d@bench.example", i, time.Now().UnixNano())}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		acts := make([]crm.Activity, 1000)
+		for j := range acts {
+			acts[j] = crm.Activity{CustomerID: c.ID, Kind: crm.ActUpdated, Data: json.RawMessage(`{"field":"note"}`), At: time.Now()}
+		}
+		if err := db.AddActivities(ctx, acts); err != nil {
+			log.Fatal(err)
+		}
+		mergeIDs = append(mergeIDs, c.ID)
+	}
+	took = timed(func() error {
+		_, _, err := svc.Merge(ctx, admin, mergeIDs[0], mergeIDs[1:], true)
+		return err
+	})
+	row(engine, "merge of 10 customers with 1,000 activity entries each", took.String(), "≤ 200ms", took <= 200*time.Millisecond)
+}
+
+// exportChild exports every customer to nowhere and prints rows, seconds and peak RSS.
+func exportChild(dsn string) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer db.Close()
+	q, err := customers.New(db).ParseQuery(ctx, &crm.User{}, url.Values{"archived": {"all"}, "sort": {"created"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	start := time.Now()
+	rows, err := exporter.Write(ctx, db, q, io.Discard, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	secs := time.Since(start).Seconds()
+	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{"Rows": rows, "Secs": secs, "PeakK": peakRSSKiB()})
+}
+
+// peakRSSKiB is this process's peak resident memory (VmHWM).
+func peakRSSKiB() int {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			k, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return k
+		}
+	}
+	return 0
+}
+
+func timed(f func() error) time.Duration {
+	start := time.Now()
+	if err := f(); err != nil {
+		log.Fatal(err)
+	}
+	return time.Since(start).Round(time.Millisecond)
+}
+
+func row(engine, what, result, target string, ok bool) {
+	mark := "yes"
+	if !ok {
+		mark = "**no**"
+	}
+	fmt.Printf("| %s | %s | %s | %s | %s |\n", engine, what, result, target, mark)
+}
+
+// pgDatabase returns the DSN of a database on server, creating it when missing.
+func pgDatabase(ctx context.Context, server, name string) string {
+	c, err := pgx.Connect(ctx, server)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var exists bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		log.Fatal(err)
+	}
+	if !exists {
+		if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			log.Fatal(err)
+		}
+	}
+	u, _ := url.Parse(server)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
+
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
