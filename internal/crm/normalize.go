@@ -60,7 +60,7 @@ func NormalizePhone(v, region string) (string, error) {
 		v = "+" + v[2:]
 	}
 	num, err := phonenumbers.Parse(v, region)
-	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+	if err != nil || !phonenumbers.IsValidNumber(num) { // (IsPossibleNumber let "12" through as a German number)
 		return "", Invalid("value", "%q is not a phone number", v)
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), nil

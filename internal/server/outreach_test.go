@@ -265,6 +265,13 @@ func TestUnsubscribeLinkAndWebhook(t *testing.T) {
 		if st, _ := e.api("POST", "/api/v1/webhooks/email-events", webhookToken, `{"email":"bo@example.com","type":"spam"}`); st != 400 {
 			t.Fatalf("unknown type: %d", st)
 		}
+		// an unknown reason and a missing note are refused, naming the field
+		if st, b := e.api("POST", fmt.Sprintf("/api/v1/contacts/%d/suppress", anaEmail), tok, `{"reason":"because"}`); st != 400 || b["error"].(map[string]any)["field"] != "reason" {
+			t.Fatalf("unknown reason: %d %v", st, b)
+		}
+		if st, b := e.api("POST", fmt.Sprintf("/api/v1/contacts/%d/unsuppress", anaEmail), tok, `{"note":"  "}`); st != 400 || b["error"].(map[string]any)["field"] != "note" {
+			t.Fatalf("empty note: %d %v", st, b)
+		}
 
 		// inbound messages: matched by normalised value; an unknown sender is a clear 404
 		st, b = e.api("POST", "/api/v1/messages", tok, `{"direction":"inbound","channel":"email","from":"BO@example.com ","subject":"Re: Hi","body":"Thanks"}`)
@@ -282,7 +289,7 @@ func TestUnsubscribeLinkAndWebhook(t *testing.T) {
 }
 
 // TestSuppressionNeverLeaks: random sequences of suppress, unsuppress,
-// bounce, unsubscribe, manual and segment sends never deliver to a contact
+// complaints, merges, manual and segment sends never deliver to a contact
 // that is suppressed when the send happens.
 func TestSuppressionNeverLeaks(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
@@ -305,6 +312,10 @@ func TestSuppressionNeverLeaks(t *testing.T) {
 			}
 		}
 		suppressed := map[string]bool{}
+		active := map[int]bool{}
+		for i := range people {
+			active[i] = true
+		}
 		rng := rand.New(rand.NewPCG(42, uint64(len(db.Engine()))))
 		seen := 0
 		check := func(step int, op string) {
@@ -316,9 +327,10 @@ func TestSuppressionNeverLeaks(t *testing.T) {
 			}
 			seen = len(got)
 		}
-		for step := range 70 {
-			p := people[rng.IntN(len(people))]
-			switch op := rng.IntN(6); op {
+		for step := range 80 {
+			i := rng.IntN(len(people))
+			p := people[i]
+			switch op := rng.IntN(7); op {
 			case 0:
 				e.api("POST", fmt.Sprintf("/api/v1/contacts/%d/suppress", p.contact), tok, `{"reason":"manual"}`)
 				suppressed[p.email] = true
@@ -331,22 +343,38 @@ func TestSuppressionNeverLeaks(t *testing.T) {
 				e.api("POST", "/api/v1/webhooks/email-events", webhookToken, fmt.Sprintf(`{"email":%q,"type":"complaint"}`, p.email))
 				suppressed[p.email] = true
 			case 3:
+				if !active[i] {
+					continue // merged away: writing to it is refused, pointing to its primary
+				}
 				st, _ := e.api("POST", fmt.Sprintf("/api/v1/customers/%d/send", p.customer), tok, `{"channel":"email","subject":"s","body":"b"}`)
 				if (st == 200) == suppressed[p.email] {
 					t.Fatalf("step %d: manual send to %s (suppressed %v) answered %d", step, p.email, suppressed[p.email], st)
 				}
 				check(step, "manual send")
-			case 4, 5:
+			case 4: // merge another active person into this one: their contacts move, suppression and all
+				j := rng.IntN(len(people))
+				if !active[i] || !active[j] || i == j {
+					continue
+				}
+				st, b := e.api("POST", "/api/v1/customers/merge", tok, fmt.Sprintf(`{"primary_id":%d,"secondary_ids":[%d],"confirm":true}`, p.customer, people[j].customer))
+				if st != 200 {
+					t.Fatalf("step %d: merge %v", step, b)
+				}
+				active[j] = false
+			case 5, 6:
 				_, b := e.api("POST", fmt.Sprintf("/api/v1/segments/%d/send", segID), tok, `{"subject":"s","body":"b"}`)
 				j := e.waitJob(tok, int64(b["job"].(map[string]any)["id"].(float64)))
-				n := 0
-				for _, s := range suppressed {
-					if s {
-						n++
+				n, live := 0, 0
+				for k := range people {
+					if active[k] {
+						live++
+						if suppressed[people[k].email] {
+							n++ // a segment send goes to each member's primary e-mail: their own, after a merge too
+						}
 					}
 				}
-				if res := j["result"].(map[string]any); res["skipped_suppressed"] != float64(n) || res["sent"] != float64(len(people)-n) {
-					t.Fatalf("step %d: segment result %v with %d suppressed", step, res, n)
+				if res := j["result"].(map[string]any); res["skipped_suppressed"] != float64(n) || res["sent"] != float64(live-n) {
+					t.Fatalf("step %d: segment result %v with %d of %d suppressed", step, res, n, live)
 				}
 				check(step, "segment send")
 			}

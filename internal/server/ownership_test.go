@@ -187,3 +187,52 @@ func TestClaimRace(t *testing.T) {
 		}
 	})
 }
+
+// TestEditRefusals: bad values are refused with the field named and the old value kept;
+// members get 403 from admin-only endpoints.
+func TestEditRefusals(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		admin, adminTok := e.user("boss@example.com", crm.RoleAdmin)
+		_, tok := e.user("mia@example.com", crm.RoleMember)
+		if st, b := e.api("POST", "/api/v1/custom-fields", adminTok, `{"key":"employees","label":"Employees","type":"number"}`); st != 201 {
+			t.Fatalf("field: %d %v", st, b)
+		}
+		_, c := e.api("POST", "/api/v1/customers", tok, `{"full_name":"Kim","country":"DE","contact":{"channel":"phone","value":"030 1234567"},"custom":{"employees":12}}`)
+		id := int64(c["id"].(float64))
+		phone := int64(c["contacts"].([]any)[0].(map[string]any)["id"].(float64))
+		if c["contacts"].([]any)[0].(map[string]any)["value"] != "+49301234567" {
+			t.Fatalf("national number not normalised with the customer's country: %v", c["contacts"])
+		}
+		for body, field := range map[string]string{
+			`{"custom":{"employees":"a dozen"}}`: "custom.employees",
+			`{"country":"Atlantis"}`:             "country",
+			`{"full_name":"  "}`:                 "full_name",
+		} {
+			if st, b := e.api("PATCH", fmt.Sprintf("/api/v1/customers/%d", id), tok, body); st != 400 || b["error"].(map[string]any)["field"] != field {
+				t.Errorf("%s: %d %v", body, st, b)
+			}
+		}
+		if st, b := e.api("PATCH", fmt.Sprintf("/api/v1/contacts/%d", phone), tok, `{"value":"12"}`); st != 400 || !strings.Contains(fmt.Sprint(b), "not a phone number") {
+			t.Errorf("bad phone: %d %v", st, b)
+		}
+		if st, b := e.api("POST", fmt.Sprintf("/api/v1/customers/%d/contacts", id), tok, `{"channel":"linkedin","value":"https://example.com/in/kim"}`); st != 400 || !strings.Contains(fmt.Sprint(b), "LinkedIn") {
+			t.Errorf("bad LinkedIn URL: %d %v", st, b)
+		}
+		_, after := e.api("GET", fmt.Sprintf("/api/v1/customers/%d", id), tok, "")
+		if after["full_name"] != "Kim" || after["country"] != "DE" || after["custom"].(map[string]any)["employees"] != 12.0 ||
+			after["contacts"].([]any)[0].(map[string]any)["value"] != "+49301234567" {
+			t.Fatalf("a refused edit changed the customer: %v", after)
+		}
+		for _, call := range []struct{ method, path, body string }{
+			{"PATCH", fmt.Sprintf("/api/v1/users/%d", admin.ID), `{"role":"member"}`},
+			{"POST", "/api/v1/custom-fields", `{"key":"x","label":"X","type":"text"}`},
+			{"POST", "/api/v1/products", `{"key":"x","name":"X"}`},
+			{"POST", "/api/v1/users", `{"email":"n@example.com","name":"N","role":"member","password":"long enough"}`},
+		} {
+			if st, b := e.api(call.method, call.path, tok, call.body); st != 403 {
+				t.Errorf("member %s %s: %d %v", call.method, call.path, st, b)
+			}
+		}
+	})
+}
