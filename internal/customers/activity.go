@@ -137,8 +137,18 @@ func Describe(a crm.Activity) string {
 	case crm.ActTaskAdded:
 		return fmt.Sprintf("%s added the task %q", who, str("title"))
 	case crm.ActMergedInto:
+		if n := str("into_name"); n != "" {
+			return fmt.Sprintf("%s merged this customer into %s", who, n)
+		}
 		return fmt.Sprintf("%s merged this customer into customer %v", who, d["into"])
 	case crm.ActMergedFrom:
+		if names, ok := d["from_names"].([]any); ok && len(names) > 0 {
+			parts := make([]string, len(names))
+			for i, n := range names {
+				parts[i] = fmt.Sprint(n)
+			}
+			return fmt.Sprintf("%s merged %s into this customer", who, strings.Join(parts, ", "))
+		}
 		return fmt.Sprintf("%s merged customers %v into this one", who, d["from"])
 	case crm.ActArchived:
 		return who + " archived this customer"

@@ -235,13 +235,15 @@ func (s *Service) Merge(ctx context.Context, actor *crm.User, primaryID int64, s
 		var acts []crm.Activity
 		b := func(v any) json.RawMessage { j, _ := json.Marshal(v); return j }
 		var ids []int64
+		var names []string
 		for _, c := range cs[1:] {
 			ids = append(ids, c.ID)
+			names = append(names, c.FullName)
 			acts = append(acts, crm.Activity{CustomerID: c.ID, Actor: ref(actor), Kind: crm.ActMergedInto, At: now,
 				Data: b(map[string]any{"into": primaryID, "into_name": cs[0].FullName})})
 		}
 		acts = append(acts, crm.Activity{CustomerID: primaryID, Actor: ref(actor), Kind: crm.ActMergedFrom, At: now, Data: b(map[string]any{
-			"from": ids, "contacts": len(plan.Contacts), "deals": plan.Deals, "notes": plan.Notes, "tasks": plan.Tasks,
+			"from": ids, "from_names": names, "contacts": len(plan.Contacts), "deals": plan.Deals, "notes": plan.Notes, "tasks": plan.Tasks,
 			"messages": plan.Messages, "tags": plan.TagsAdded, "segments": plan.SegmentsAdd, "filled": keys(plan.Fill)})})
 		return tx.AddActivities(ctx, acts)
 	})

@@ -177,6 +177,8 @@ func ago(t time.Time) string {
 		return fmt.Sprintf("%d min ago", int(d.Minutes()))
 	case d < 24*time.Hour:
 		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	case d < 48*time.Hour:
+		return "yesterday"
 	case d < 30*24*time.Hour:
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}
