@@ -53,8 +53,8 @@ var runningAt = regexp.MustCompile(`Customers is running at (http://\S+)`)
 // serve starts the product with extra arguments and returns its base URL.
 func serve(t *testing.T, args ...string) string {
 	t.Helper()
-	dsn := filepath.Join(t.TempDir(), "crm.db")
-	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, args...)...)
+	dir := t.TempDir()
+	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "crm.db"), "--data-dir", dir}, args...)...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if testing.Verbose() {

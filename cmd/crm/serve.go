@@ -15,6 +15,7 @@ import (
 	"github.com/acme/crm/internal/config"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/seed"
@@ -70,6 +71,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
+		Imports:      importer.New(db, cfg.DataDir, jobs.ImportEnqueuer(queue)),
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
 )
@@ -27,6 +28,7 @@ type Deps struct {
 	Customers    *customers.Service
 	Outreach     *outreach.Service
 	Jobs         jobs.Queue
+	Imports      *importer.Service
 	WebhookToken string
 	Store        crm.Store
 	Log          *slog.Logger

@@ -58,6 +58,7 @@ func Open(db *store.DB, out *outreach.Service, cs *customers.Service, log *slog.
 	var q Queue
 	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }})
 	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }})
+	river.AddWorker(workers, NewImportWorker(db, func() Queue { return q }))
 	q, err := New(db, workers, log)
 	return q, err
 }

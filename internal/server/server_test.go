@@ -332,7 +332,7 @@ func TestHealthAndPendingPages(t *testing.T) {
 	}
 	e.user("mia@example.com", crm.RoleMember)
 	b.post("/login", "/login", url.Values{"email": {"mia@example.com"}, "password": {"correct horse"}})
-	for _, p := range []string{"/crm/companies", "/crm/imports"} {
+	for _, p := range []string{"/crm/companies"} {
 		if st, _, body := b.get(p); st != 200 || !strings.Contains(body, "Not built yet") || !strings.Contains(body, `aria-current="page"`) {
 			t.Fatalf("%s: %d", p, st)
 		}

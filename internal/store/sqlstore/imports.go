@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -118,26 +119,45 @@ func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (bool
 // ImportMatches finds the active customers holding each e-mail.
 func (s *Store) ImportMatches(ctx context.Context, emails []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(emails))
+	if s.tx != nil && s.d.Name() == "postgres" {
+		// A plan cached while the tables were empty (an import filling a new
+		// database) scans whole tables for ever after: plan with today's sizes.
+		if _, err := s.tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+			return nil, err
+		}
+	}
 	for start := 0; start < len(emails); start += chunk {
 		part := emails[start:min(start+chunk, len(emails))]
 		args := make([]any, len(part))
 		for i, e := range part {
 			args[i] = e
 		}
-		rows, err := s.rq().QueryContext(ctx, `SELECT k.value, min(k.customer_id) FROM contacts k JOIN customers c ON c.id = k.customer_id
-			WHERE k.channel = 'email' AND k.removed_at IS NULL AND c.archived_at IS NULL AND k.value IN `+placeholders(1, len(args))+`
-			GROUP BY k.value`, args...)
+		// one index probe per address (contacts_value): a plain IN list lets
+		// PostgreSQL, with the stale statistics of a table an import is
+		// filling, scan another index whole for every batch
+		var vals strings.Builder
+		for i := range args {
+			if i > 0 {
+				vals.WriteByte(',')
+			}
+			fmt.Fprintf(&vals, "($%d)", i+1)
+		}
+		rows, err := s.rq().QueryContext(ctx, `SELECT v.column1, (SELECT min(k.customer_id) FROM contacts k JOIN customers c ON c.id = k.customer_id
+			WHERE k.channel = 'email' AND k.value = v.column1 AND k.removed_at IS NULL AND c.archived_at IS NULL)
+			FROM (VALUES `+vals.String()+`) AS v`, args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
 			var v string
-			var id int64
+			var id sql.NullInt64
 			if err := rows.Scan(&v, &id); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			out[v] = id
+			if id.Valid {
+				out[v] = id.Int64
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -146,30 +166,69 @@ func (s *Store) ImportMatches(ctx context.Context, emails []string) (map[string]
 	return out, nil
 }
 
-// EnsureCompanies finds companies by name case-insensitively, creating missing ones.
+// EnsureCompanies finds companies by name case-insensitively, creating
+// missing ones: a few set-based statements per call, whatever the count.
 func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Time) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := s.inTx(ctx, func(tx *Store) error {
-		for _, n := range names {
-			n = strings.TrimSpace(n)
-			key := crm.NameKey(n)
-			if n == "" {
-				continue
+	first := map[string]string{} // name key -> the name as first written
+	var keys []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		key := crm.NameKey(n)
+		if n == "" || first[key] != "" {
+			continue
+		}
+		first[key] = n
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	find := func(q querier, keys []string) error {
+		for start := 0; start < len(keys); start += chunk {
+			part := keys[start:min(start+chunk, len(keys))]
+			args := make([]any, len(part))
+			for i, k := range part {
+				args[i] = k
 			}
-			if _, ok := out[key]; ok {
-				continue
-			}
-			if _, err := tx.wq().ExecContext(ctx, `INSERT INTO companies (name, name_key, domain, created_at, updated_at)
-				VALUES ($1, $2, '', $3, $3) ON CONFLICT DO NOTHING`, n, key, ts(now)); err != nil {
+			rows, err := q.QueryContext(ctx, `SELECT name_key, id FROM companies WHERE name_key IN `+placeholders(1, len(args)), args...)
+			if err != nil {
 				return err
 			}
-			var id int64
-			if err := tx.wq().QueryRowContext(ctx, `SELECT id FROM companies WHERE name_key = $1`, key).Scan(&id); err != nil {
+			for rows.Next() {
+				var k string
+				var id int64
+				if err := rows.Scan(&k, &id); err != nil {
+					rows.Close()
+					return err
+				}
+				out[k] = id
+			}
+			if err := rows.Close(); err != nil {
 				return err
 			}
-			out[key] = id
 		}
 		return nil
+	}
+	err := s.inTx(ctx, func(tx *Store) error {
+		if err := find(tx.wq(), keys); err != nil {
+			return err
+		}
+		var missing []string
+		var vals []any
+		for _, k := range keys {
+			if _, ok := out[k]; !ok {
+				missing = append(missing, k)
+				vals = append(vals, first[k], k, "", ts(now), ts(now))
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if err := tx.multiInsert(ctx, `INSERT INTO companies (name, name_key, domain, created_at, updated_at)`, 5, vals, " ON CONFLICT DO NOTHING"); err != nil {
+			return err
+		}
+		return find(tx.wq(), missing)
 	})
 	return out, err
 }
@@ -180,7 +239,11 @@ func (s *Store) multiInsert(ctx context.Context, head string, ncol int, vals []a
 	if len(vals) == 0 {
 		return nil
 	}
-	per := max(1, min(1000, 30000/ncol))
+	per := max(1, min(250, 30000/ncol))
+	// SQLite numbers $N parameters with a linear search per parameter, which
+	// makes parsing a statement of thousands of them quadratic; ? is free.
+	sqlite := s.d.Name() == "sqlite"
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", ncol), ",") + ")"
 	var row strings.Builder
 	for start := 0; start < len(vals); start += per * ncol {
 		part := vals[start:min(start+per*ncol, len(vals))]
@@ -192,7 +255,11 @@ func (s *Store) multiInsert(ctx context.Context, head string, ncol int, vals []a
 			if i > 0 {
 				row.WriteByte(',')
 			}
-			row.WriteString(placeholders(i*ncol+1, ncol))
+			if sqlite {
+				row.WriteString(one)
+			} else {
+				row.WriteString(placeholders(i*ncol+1, ncol))
+			}
 		}
 		row.WriteString(tail)
 		if _, err := s.wq().ExecContext(ctx, row.String(), part...); err != nil {

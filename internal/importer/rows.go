@@ -1,0 +1,282 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
+)
+
+// Modes of an import: what happens to a row whose e-mail an active customer has.
+const (
+	ModeCreate = "create" // create only: such rows are skipped
+	ModeUpsert = "upsert" // create or update: they update that customer
+	ModeUpdate = "update" // update only: rows matching nobody are skipped
+)
+
+// ValidMode reports whether m is a mode.
+func ValidMode(m string) bool { return m == ModeCreate || m == ModeUpsert || m == ModeUpdate }
+
+// Row is one data row read and checked: the values as they will be stored,
+// and the row's errors (it fails) and warnings (it goes in, with a note).
+type Row struct {
+	Num       int64    `json:"row"` // 1 = the first row under the header
+	Cells     []string `json:"-"`
+	FirstName string   `json:"first_name,omitempty"`
+	LastName  string   `json:"last_name,omitempty"`
+	FullName  string   `json:"full_name"`
+	Email     string   `json:"email,omitempty"`
+	Phone     string   `json:"phone,omitempty"`
+	LinkedIn  string   `json:"linkedin_url,omitempty"`
+	Company   string   `json:"company_name,omitempty"`
+	Tags      []string `json:"tags,omitempty"`
+	SegmentID *int64   `json:"segment_id,omitempty"`
+	OwnerID   *int64   `json:"-"`
+	Owner     string   `json:"owner_email,omitempty"`
+	Language  string   `json:"language,omitempty"`
+	Country   string   `json:"country,omitempty"`
+	Timezone  string   `json:"timezone,omitempty"`
+	Scores    map[string]int
+	Custom    map[string]string // field key -> JSON value
+	Errors    []string          `json:"errors"`
+	Warnings  []string          `json:"warnings"`
+
+	set map[string]bool // targets this row gives a value for
+}
+
+// plan is a mapping turned into column positions.
+type plan struct {
+	width   int
+	targets []string // per column; "" = ignored
+}
+
+func newPlan(columns []string, m map[string]string) plan {
+	p := plan{width: len(columns), targets: make([]string, len(columns))}
+	for i, c := range columns {
+		p.targets[i] = m[c]
+	}
+	return p
+}
+
+// checker validates rows against the catalog for one actor.
+type checker struct {
+	cat   *Catalog
+	actor *crm.User
+	plan  plan
+}
+
+// check reads one record into a Row (cells are copied).
+func (c *checker) check(num int64, rec []string) *Row {
+	r := &Row{Num: num, Cells: append([]string(nil), rec...), set: map[string]bool{}, Errors: []string{}, Warnings: []string{}}
+	fail := func(format string, args ...any) { r.Errors = append(r.Errors, fmt.Sprintf(format, args...)) }
+	if len(rec) > c.plan.width {
+		extra := rec[c.plan.width:]
+		if !blank(extra) {
+			fail("This row has %d cells but the header has %d: a value holding the delimiter must be in quotes.", len(rec), c.plan.width)
+			return r
+		}
+	}
+	vals := map[string]string{}
+	for i, t := range c.plan.targets {
+		if t == "" || i >= len(rec) {
+			continue
+		}
+		if v := strings.TrimSpace(rec[i]); v != "" {
+			vals[t] = v
+			r.set[t] = true
+		}
+	}
+	name := func(field, v string) string {
+		if utf8.RuneCountInString(v) > customers.MaxName {
+			fail("%s: use at most %d characters.", field, customers.MaxName)
+			return ""
+		}
+		return v
+	}
+	r.FirstName = name("first_name", vals["first_name"])
+	r.LastName = name("last_name", vals["last_name"])
+	r.FullName = name("full_name", vals["full_name"])
+	if v := vals["email"]; v != "" {
+		e, err := crm.NormalizeEmail(v)
+		if err != nil {
+			fail("email: %s", short(v)+" is not an e-mail address.")
+		}
+		r.Email = e
+	}
+	// country first: phones without a + are read in the row's country
+	var err error
+	if v := vals["country"]; v != "" {
+		if r.Country, err = crm.NormalizeCountry(v); err != nil {
+			fail("country: %s", msg(err))
+		}
+	}
+	if v := vals["language"]; v != "" {
+		if r.Language, err = crm.NormalizeLanguage(v); err != nil {
+			fail("language: %s", msg(err))
+		}
+	}
+	if v := vals["timezone"]; v != "" {
+		if r.Timezone, err = crm.NormalizeTimezone(v); err != nil {
+			fail("timezone: %s", msg(err))
+		}
+	}
+	if v := vals["phone"]; v != "" {
+		if r.Phone, err = crm.NormalizePhone(v, r.Country); err != nil {
+			fail("phone: %s", msg(err))
+		}
+	}
+	if v := vals["linkedin_url"]; v != "" {
+		if r.LinkedIn, err = crm.NormalizeLinkedIn(v); err != nil {
+			fail("linkedin_url: %s", msg(err))
+		}
+	}
+	r.Company = name("company_name", vals["company_name"])
+	if v := vals["tags"]; v != "" {
+		seen := map[string]bool{}
+		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' }) {
+			t = strings.TrimSpace(t)
+			if t == "" || seen[strings.ToLower(t)] {
+				continue
+			}
+			seen[strings.ToLower(t)] = true
+			if utf8.RuneCountInString(t) > customers.MaxTagName {
+				fail("tags: the tag %q is longer than %d characters.", short(t), customers.MaxTagName)
+				continue
+			}
+			r.Tags = append(r.Tags, t)
+		}
+		if len(r.Tags) > customers.MaxTagsSet {
+			fail("tags: at most %d tags per customer.", customers.MaxTagsSet)
+		}
+	}
+	if v := vals["segment_id"]; v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if _, ok := c.cat.Segments[id]; err != nil || !ok {
+			fail("segment_id: no segment has the id %s.", short(v))
+		} else {
+			r.SegmentID = &id
+		}
+	}
+	if v := vals["owner_email"]; v != "" {
+		u, ok := c.cat.Users[strings.ToLower(v)]
+		switch {
+		case !ok:
+			fail("owner_email: no user has the e-mail %s.", short(v))
+		case !u.Active:
+			fail("owner_email: %s is deactivated.", u.Email)
+		case c.actor != nil && !c.actor.IsAdmin() && u.ID != c.actor.ID:
+			fail("owner_email: only an admin can give customers to someone else.")
+		default:
+			r.OwnerID, r.Owner = &u.ID, u.Email
+		}
+	}
+	for t, v := range vals {
+		if k, ok := strings.CutPrefix(t, "score:"); ok {
+			n, err := strconv.Atoi(strings.TrimSuffix(v, ".0"))
+			if err != nil || n < 0 || n > 100 {
+				fail("%s: %s is not a score from 0 to 100.", t, short(v))
+				continue
+			}
+			if r.Scores == nil {
+				r.Scores = map[string]int{}
+			}
+			r.Scores[k] = n
+		}
+		if k, ok := strings.CutPrefix(t, "custom:"); ok {
+			j, err := customers.CustomValue(c.cat.Fields[k], v)
+			if err != nil {
+				fail("%s: %s", t, msg(err))
+				continue
+			}
+			if j != nil {
+				if r.Custom == nil {
+					r.Custom = map[string]string{}
+				}
+				r.Custom[k] = *j
+			}
+		}
+	}
+	if r.FullName == "" {
+		r.FullName = strings.TrimSpace(r.FirstName + " " + r.LastName)
+	}
+	if r.FullName == "" && len(r.Errors) == 0 {
+		if r.Email == "" {
+			fail("The row needs a name (first, last or full name) or an e-mail address.")
+		} else {
+			r.FullName = r.Email
+			r.Warnings = append(r.Warnings, "No name: the e-mail address is used as the name.")
+		}
+	}
+	return r
+}
+
+// merge lays a later row of the same e-mail over this one (upsert within a file).
+func (r *Row) merge(l *Row) {
+	if l.set["first_name"] {
+		r.FirstName = l.FirstName
+	}
+	if l.set["last_name"] {
+		r.LastName = l.LastName
+	}
+	if l.set["full_name"] || l.set["first_name"] || l.set["last_name"] {
+		r.FullName = l.FullName
+	}
+	str := map[string][2]*string{"phone": {&r.Phone, &l.Phone}, "linkedin_url": {&r.LinkedIn, &l.LinkedIn},
+		"company_name": {&r.Company, &l.Company}, "language": {&r.Language, &l.Language}, "country": {&r.Country, &l.Country},
+		"timezone": {&r.Timezone, &l.Timezone}}
+	for t, p := range str {
+		if l.set[t] {
+			*p[0] = *p[1]
+		}
+	}
+	if l.SegmentID != nil {
+		r.SegmentID = l.SegmentID
+	}
+	if l.OwnerID != nil {
+		r.OwnerID, r.Owner = l.OwnerID, l.Owner
+	}
+	seen := map[string]bool{}
+	for _, t := range r.Tags {
+		seen[strings.ToLower(t)] = true
+	}
+	for _, t := range l.Tags {
+		if !seen[strings.ToLower(t)] && len(r.Tags) < customers.MaxTagsSet {
+			r.Tags = append(r.Tags, t)
+		}
+	}
+	for k, v := range l.Scores {
+		if r.Scores == nil {
+			r.Scores = map[string]int{}
+		}
+		r.Scores[k] = v
+	}
+	for k, v := range l.Custom {
+		if r.Custom == nil {
+			r.Custom = map[string]string{}
+		}
+		r.Custom[k] = v
+	}
+	for t := range l.set {
+		r.set[t] = true
+	}
+}
+
+// short quotes a value for a message, cut to a readable length.
+func short(v string) string {
+	if utf8.RuneCountInString(v) > 60 {
+		v = string([]rune(v)[:60]) + "…"
+	}
+	return strconv.Quote(v)
+}
+
+func msg(err error) string {
+	var de *crm.Error
+	if errors.As(err, &de) {
+		return de.Message
+	}
+	return err.Error()
+}

@@ -1,0 +1,493 @@
+package importer
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/acme/crm/internal/crm"
+)
+
+// maxBatchBytes also closes a batch, so that rows with huge cells do not
+// pile up in memory.
+const maxBatchBytes = 16 << 20
+
+// maxReportCell bounds one cell kept in the error report.
+const maxReportCell = 64 << 10
+
+// Run imports a queued (or interrupted) import from its saved position to
+// the end. Each batch of rows and the import's counters and position are
+// written in one transaction, so a crash at any moment loses nothing and
+// repeats nothing. progress is called after every batch. Run returns nil when
+// there is nothing to do (ended, canceled, taken over by another process).
+func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob)) error {
+	runner := token()
+	j, err := s.Store.ClaimImport(ctx, id, runner, s.now())
+	if errors.Is(err, crm.ErrConflict) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	actor, err := s.Store.GetUser(ctx, j.UserID)
+	if err != nil {
+		return err
+	}
+	fail := func(cause error) error {
+		j.Status, j.Error = crm.ImportFailed, msg(cause)
+		now := s.now()
+		j.UpdatedAt, j.EndedAt = now, &now
+		if err := s.Store.SaveImportProgress(ctx, j, runner); err != nil && !errors.Is(err, crm.ErrConflict) {
+			return err
+		}
+		if progress != nil {
+			progress(*j)
+		}
+		return nil
+	}
+	format, err := Sniff(j.Path)
+	if err != nil {
+		return fail(err)
+	}
+	ck, err := s.checker(ctx, actor, format, j)
+	if err != nil {
+		return err
+	}
+	if j.Offset == 0 {
+		j.Offset = format.DataOffset
+	}
+	if j.Total == 0 {
+		if j.Total, err = countRows(j.Path, format); err != nil {
+			return fail(err)
+		}
+	}
+	rows, err := OpenRows(j.Path, format, j.Offset)
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	batch := make([]*Row, 0, s.BatchRows)
+	for {
+		batch = batch[:0]
+		var end int64
+		var size int
+		var readErr error
+		for len(batch) < s.BatchRows && size < maxBatchBytes {
+			rec, off, err := rows.Next()
+			if err != nil {
+				readErr = err
+				break
+			}
+			r := ck.check(j.Processed+int64(len(batch))+1, rec)
+			for _, c := range rec {
+				size += len(c)
+			}
+			batch = append(batch, r)
+			end = off
+		}
+		if len(batch) > 0 {
+			stop, err := s.commitBatch(ctx, j, actor, runner, ck.cat, batch, end)
+			if err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(*j)
+			}
+			if stop {
+				return nil
+			}
+		}
+		if errors.Is(readErr, io.EOF) {
+			break
+		}
+		if readErr != nil {
+			if crm.CodeOf(readErr) == crm.CodeInvalid {
+				return fail(readErr)
+			}
+			return readErr
+		}
+		if err := ctx.Err(); err != nil {
+			return err // a shutdown: the job runs again from the saved position
+		}
+	}
+	j.Status = crm.ImportDone
+	now := s.now()
+	j.UpdatedAt, j.EndedAt = now, &now
+	j.Total = j.Processed
+	if err := s.Store.SaveImportProgress(ctx, j, runner); err != nil {
+		if errors.Is(err, crm.ErrConflict) {
+			return nil
+		}
+		return err
+	}
+	if progress != nil {
+		progress(*j)
+	}
+	return nil
+}
+
+// commitBatch writes one batch with the import's new counters and position.
+// It reports stop when the import was canceled or taken over (the batch is
+// then rolled back, uncounted and unwritten).
+func (s *Service) commitBatch(ctx context.Context, j *crm.ImportJob, actor *crm.User, runner string, cat *Catalog, batch []*Row, end int64) (bool, error) {
+	next := *j
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		res, err := s.applyBatch(ctx, tx, j, actor, cat, batch)
+		if err != nil {
+			return err
+		}
+		next.Created += res.created
+		next.Updated += res.updated
+		next.Skipped += res.skipped
+		next.Failed += int64(len(res.errors))
+		next.Processed += int64(len(batch))
+		next.Offset = end
+		next.UpdatedAt = s.now()
+		if next.Processed > next.Total {
+			next.Total = next.Processed
+		}
+		if err := tx.AddImportErrors(ctx, j.ID, res.errors); err != nil {
+			return err
+		}
+		return tx.SaveImportProgress(ctx, &next, runner)
+	})
+	if errors.Is(err, crm.ErrConflict) {
+		cur, gerr := s.Store.GetImport(ctx, j.ID)
+		if gerr == nil {
+			*j = *cur
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	*j = next
+	return false, nil
+}
+
+type batchResult struct {
+	created, updated, skipped int64
+	errors                    []crm.ImportError
+}
+
+// applyBatch decides each row (create, update, skip, fail) and writes it.
+func (s *Service) applyBatch(ctx context.Context, tx crm.Store, j *crm.ImportJob, actor *crm.User, cat *Catalog, batch []*Row) (*batchResult, error) {
+	res := &batchResult{}
+	failRow := func(r *Row, reason string) {
+		res.errors = append(res.errors, crm.ImportError{Row: r.Num, Error: reason, Values: reportCells(r.Cells)})
+	}
+	var emails []string
+	for _, r := range batch {
+		if len(r.Errors) == 0 && r.Email != "" {
+			emails = append(emails, r.Email)
+		}
+	}
+	matches, err := tx.ImportMatches(ctx, emails)
+	if err != nil {
+		return nil, err
+	}
+	var creates []*Row
+	var updates []*Row
+	updateOf := map[*Row]int64{}
+	pending := map[string]*Row{}
+	for _, r := range batch {
+		if len(r.Errors) > 0 {
+			failRow(r, strings.Join(r.Errors, " "))
+			continue
+		}
+		if first, ok := pending[r.Email]; ok && r.Email != "" {
+			if j.Mode == ModeCreate {
+				res.skipped++
+				continue
+			}
+			first.merge(r)
+			res.updated++
+			continue
+		}
+		if cid, ok := matches[r.Email]; ok && r.Email != "" {
+			if j.Mode == ModeCreate {
+				res.skipped++
+				continue
+			}
+			updates = append(updates, r)
+			updateOf[r] = cid
+			continue
+		}
+		if j.Mode == ModeUpdate {
+			res.skipped++
+			continue
+		}
+		creates = append(creates, r)
+		if r.Email != "" {
+			pending[r.Email] = r
+		}
+	}
+	// companies and tags of every row written, found or created once per batch
+	var companies, tagNames []string
+	for _, list := range [][]*Row{creates, updates} {
+		for _, r := range list {
+			if r.Company != "" {
+				companies = append(companies, r.Company)
+			}
+			tagNames = append(tagNames, r.Tags...)
+		}
+	}
+	now := s.now()
+	companyIDs, err := tx.EnsureCompanies(ctx, companies, now)
+	if err != nil {
+		return nil, err
+	}
+	tagIDs := map[string]int64{}
+	if len(tagNames) > 0 {
+		ts, err := tx.EnsureTags(ctx, tagNames, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			tagIDs[crm.NameKey(t.Name)] = t.ID
+		}
+	}
+	created, err := json.Marshal(map[string]any{"source": "import", "import_id": j.ID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]crm.ImportedCustomer, 0, len(creates))
+	for _, r := range creates {
+		c := crm.ImportedCustomer{Customer: crm.NewCustomer{FullName: r.FullName, FirstName: r.FirstName, LastName: r.LastName,
+			OwnerID: r.OwnerID, Language: r.Language, Country: r.Country, Timezone: r.Timezone, CreatedAt: now},
+			CompanyName: r.Company, SegmentID: r.SegmentID, ActorID: &actor.ID, Activity: string(created)}
+		if r.Company != "" {
+			id := companyIDs[crm.NameKey(r.Company)]
+			c.Customer.CompanyID = &id
+		}
+		for ch, v := range map[crm.Channel]string{crm.ChannelEmail: r.Email, crm.ChannelPhone: r.Phone, crm.ChannelLinkedIn: r.LinkedIn} {
+			if v != "" {
+				c.Contacts = append(c.Contacts, crm.Contact{Channel: ch, Value: v, Primary: true})
+			}
+		}
+		for _, t := range r.Tags {
+			c.TagIDs = append(c.TagIDs, tagIDs[crm.NameKey(t)])
+		}
+		for k, v := range r.Scores {
+			if c.Scores == nil {
+				c.Scores = map[int64]int{}
+			}
+			c.Scores[cat.Products[k].ID] = v
+		}
+		for k, v := range r.Custom {
+			if c.Custom == nil {
+				c.Custom = map[int64]string{}
+			}
+			c.Custom[cat.Fields[k].ID] = v
+		}
+		out = append(out, c)
+	}
+	if err := tx.InsertImported(ctx, out, now); err != nil {
+		return nil, err
+	}
+	res.created += int64(len(out))
+	for _, r := range updates {
+		reason, err := s.update(ctx, tx, j, actor, cat, updateOf[r], r, companyIDs, tagIDs)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			failRow(r, reason)
+			continue
+		}
+		res.updated++
+	}
+	return res, nil
+}
+
+// update applies a row to an existing customer: the values the row gives
+// replace the customer's, contacts and tags are added. It returns a reason
+// when the row may not be applied (nothing is written then).
+func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, actor *crm.User, cat *Catalog, id int64, r *Row,
+	companyIDs, tagIDs map[string]int64) (string, error) {
+	c, err := tx.GetCustomer(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	changeOwner := r.OwnerID != nil && (c.Owner == nil || c.Owner.ID != *r.OwnerID)
+	if changeOwner && c.Owner != nil && !actor.IsAdmin() {
+		return fmt.Sprintf("owner_email: customer #%d belongs to %s; only an admin can reassign.", id, c.Owner.Name), nil
+	}
+	var p crm.CustomerPatch
+	fields := []string{}
+	set := func(t string, v string, cur string, dst **string) {
+		if r.set[t] && v != cur {
+			vv := v
+			*dst = &vv
+			fields = append(fields, t)
+		}
+	}
+	set("first_name", r.FirstName, c.FirstName, &p.FirstName)
+	set("last_name", r.LastName, c.LastName, &p.LastName)
+	if (r.set["full_name"] || r.set["first_name"] || r.set["last_name"]) && r.FullName != c.FullName {
+		fn := r.FullName
+		p.FullName = &fn
+		fields = append(fields, "full_name")
+	}
+	set("language", r.Language, c.Language, &p.Language)
+	set("country", r.Country, c.Country, &p.Country)
+	set("timezone", r.Timezone, c.Timezone, &p.Timezone)
+	if r.Company != "" {
+		cid := companyIDs[crm.NameKey(r.Company)]
+		if c.Company == nil || c.Company.ID != cid {
+			pc := &cid
+			p.CompanyID = &pc
+			fields = append(fields, "company_name")
+		}
+	}
+	if !p.Empty() {
+		if err := tx.UpdateCustomer(ctx, id, p, now); err != nil {
+			return "", err
+		}
+	}
+	have := map[string]bool{}
+	for _, k := range c.Contacts {
+		have[string(k.Channel)+" "+k.Value] = true
+	}
+	for ch, v := range map[crm.Channel]string{crm.ChannelPhone: r.Phone, crm.ChannelLinkedIn: r.LinkedIn} {
+		if v != "" && !have[string(ch)+" "+v] {
+			if err := tx.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: ch, Value: v}, now); err != nil {
+				return "", err
+			}
+			fields = append(fields, string(ch))
+		}
+	}
+	if len(r.Tags) > 0 {
+		ids := make([]int64, len(r.Tags))
+		for i, t := range r.Tags {
+			ids[i] = tagIDs[crm.NameKey(t)]
+		}
+		n, err := tx.AddCustomerTags(ctx, id, ids, now)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			fields = append(fields, "tags")
+		}
+	}
+	if r.SegmentID != nil {
+		n, err := tx.AddSegmentMembers(ctx, *r.SegmentID, []int64{id}, now)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			fields = append(fields, "segment_id")
+		}
+	}
+	for k, v := range r.Scores {
+		if cur, ok := c.Scores[k]; !ok || cur != v {
+			vv := v
+			if err := tx.SetScore(ctx, id, cat.Products[k].ID, &vv, now); err != nil {
+				return "", err
+			}
+			fields = append(fields, "score:"+k)
+		}
+	}
+	for k, v := range r.Custom {
+		vv := v
+		if err := tx.SetCustomValue(ctx, id, cat.Fields[k].ID, &vv, now); err != nil {
+			return "", err
+		}
+		fields = append(fields, "custom:"+k)
+	}
+	if changeOwner {
+		if _, err := tx.SetOwner(ctx, id, r.OwnerID, crm.OwnerExpectation{Any: true}, now); err != nil {
+			return "", err
+		}
+		var from any
+		if c.Owner != nil {
+			from = c.Owner.ID
+		}
+		if err := activity(ctx, tx, actor, id, crm.ActOwnerChanged, map[string]any{"from": from, "to": *r.OwnerID, "source": "import"}, now); err != nil {
+			return "", err
+		}
+	}
+	return "", activity(ctx, tx, actor, id, crm.ActImported, map[string]any{"import_id": j.ID, "row": r.Num, "fields": fields}, now)
+}
+
+func activity(ctx context.Context, tx crm.Store, actor *crm.User, id int64, kind string, data any, now time.Time) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	return tx.AddActivity(ctx, &crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
+		Kind: kind, Data: b, At: now})
+}
+
+// countRows counts the data rows of a file (for progress and time left).
+func countRows(path string, f *Format) (int64, error) {
+	rows, err := OpenRows(path, f, f.DataOffset)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for {
+		_, _, err := rows.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+}
+
+// reportCells copies a row's cells for the error report, cutting huge ones.
+func reportCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		if len(c) > maxReportCell {
+			cut := maxReportCell
+			for cut > 0 && !utf8RuneStart(c[cut]) {
+				cut--
+			}
+			c = c[:cut] + fmt.Sprintf("… [cut: %d bytes in the file]", len(c))
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// writeReport writes the error report CSV, paging through the stored rows.
+func writeReport(ctx context.Context, st crm.Store, id int64, cols []string, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append([]string{"row", "error"}, cols...)); err != nil {
+		return err
+	}
+	var after int64
+	for {
+		errs, err := st.ListImportErrors(ctx, id, after, 1000)
+		if err != nil {
+			return err
+		}
+		for _, e := range errs {
+			if err := cw.Write(append([]string{strconv.FormatInt(e.Row, 10), e.Error}, e.Values...)); err != nil {
+				return err
+			}
+			after = e.Row
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		if len(errs) < 1000 {
+			return nil
+		}
+	}
+}
