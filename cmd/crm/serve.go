@@ -70,8 +70,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	imports := importer.New(db, cfg.DataDir, jobs.ImportEnqueuer(queue))
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports:      importer.New(db, cfg.DataDir, jobs.ImportEnqueuer(queue)),
+		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
 	if err != nil {
 		return err
@@ -84,6 +85,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := queue.Start(bg); err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}
+	go imports.Watch(bg, 20*time.Second, log) // imports whose process died resume by themselves
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,33 @@ func (s *Service) List(ctx context.Context, actor *crm.User) ([]crm.ImportJob, e
 		}
 	}
 	return out, nil
+}
+
+// Watch revives, every interval until ctx ends, the imports whose process
+// stopped (a crash, a kill, a restart), so they resume by themselves rather
+// than when someone next opens them.
+func (s *Service) Watch(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		all, err := s.Store.ListImports(ctx, 200)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("watching imports", "err", err)
+			}
+			continue
+		}
+		for i := range all {
+			if _, err := s.revive(ctx, &all[i]); err != nil && ctx.Err() == nil {
+				log.Error("resuming an import", "import", all[i].ID, "err", err)
+			}
+		}
+	}
 }
 
 // revive re-enqueues an import whose runner stopped saving batches. Taking
