@@ -68,6 +68,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
 	r.SetMaxIdleConns(max(4, runtime.NumCPU()*2))
 	st := &Store{Store: sqlstore.New(dialect{}, w, r), Path: path}
+	if err := st.Prepare(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := st.BackfillSearch(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("indexing SQLite database %s for search: %w", path, err)
@@ -80,7 +84,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub)
+	// Out of order: a migration numbered below one already applied (work
+	// merged from a parallel branch) is applied rather than refused.
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return err
 	}
@@ -109,6 +115,14 @@ func (dialect) IsUniqueViolation(err error) bool {
 
 // SearchCondition asks FTS5 for customers with a word starting with each
 // term: "jo"* AND "dudek"* (terms hold only letters and digits).
+//
+// The condition is a set of ids, "c.id IN (SELECT rowid ...)", and the list
+// query relies on that shape: SQLite reads the matches first and looks the
+// customers up, which is right for a count and for a page of few matches;
+// for a page of many, the list writes "+c.id IN (...)" so that SQLite walks
+// the sort order and checks each customer against the matches (read once)
+// instead of sorting all of them. A correlated form (one MATCH per customer)
+// would repeat the prefix expansion for every row: seconds at a million.
 func (dialect) SearchCondition(terms []string, next int) (string, []any) {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
