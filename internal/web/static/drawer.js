@@ -393,7 +393,14 @@ function confirmDialog(title, text, okLabel) {
   dlg.querySelector('[data-slot="ok"]').textContent = okLabel;
   dlg.returnValue = "";
   dlg.showModal();
-  return new Promise((resolve) => dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true }));
+  return new Promise((resolve) => {
+    const onClose = () => {
+      if (dlg.open) return; // a queued close of an earlier question: not this one's answer
+      dlg.removeEventListener("close", onClose);
+      resolve(dlg.returnValue === "ok");
+    };
+    dlg.addEventListener("close", onClose);
+  });
 }
 
 document.addEventListener("click", (e) => {

@@ -31,6 +31,9 @@ okBtn?.addEventListener("click", () => {
 });
 document.getElementById("ask-cancel")?.addEventListener("click", () => dialog.close());
 dialog?.addEventListener("close", () => {
+  // The close event is queued: when the dialog was opened again meanwhile, it
+  // belongs to the earlier question and must not drop the new one.
+  if (dialog.open) return;
   if (pending) { pending.opener?.focus?.(); pending = null; }
 });
 
