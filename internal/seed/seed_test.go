@@ -2,23 +2,21 @@ package seed
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/testdb"
 )
 
 var testNow = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
@@ -35,49 +33,8 @@ func openSQLite(t testing.TB) *store.DB {
 	return db
 }
 
-// openPostgres creates a fresh database on the CRM_TEST_POSTGRES server,
-// dropped when the test ends.
-func openPostgres(t testing.TB) *store.DB {
-	t.Helper()
-	server := os.Getenv("CRM_TEST_POSTGRES")
-	if server == "" {
-		t.Skip("CRM_TEST_POSTGRES is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatalf("connect to CRM_TEST_POSTGRES: %v", err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "crm_seed_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), server)
-		if err != nil {
-			t.Logf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	db, err := store.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+// openPostgres is a fresh database on the CRM_TEST_POSTGRES server, dropped when the test ends.
+func openPostgres(t testing.TB) *store.DB { return testdb.Open(t, "postgres") }
 
 func run(t testing.TB, db *store.DB, seed int64, n int) Stats {
 	t.Helper()

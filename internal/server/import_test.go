@@ -8,10 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,45 +19,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
-	"github.com/acme/crm/internal/customers"
-	"github.com/acme/crm/internal/importer"
-	"github.com/acme/crm/internal/jobs"
-	"github.com/acme/crm/internal/outreach"
-	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
 	"github.com/acme/crm/internal/testdb"
 )
 
-// importEnv is newEnv with the importer wired as cmd/crm/serve.go wires it.
-func importEnv(t *testing.T, db *store.DB) *env {
-	acc := accounts.New(db)
-	acc.Cost = bcrypt.MinCost
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	log := slog.New(slog.DiscardHandler)
-	out := outreach.New(db, nil, "crm@example.com", srv.URL)
-	cs := customers.New(db)
-	queue, err := jobs.Open(db, out, cs, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := queue.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = queue.Stop(context.Background()); cancel() })
-	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports: importer.New(db, t.TempDir(), jobs.ImportEnqueuer(queue)), WebhookToken: webhookToken, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, srv: srv, acc: acc, out: out, db: db}
-}
+// importEnv is the test server, which wires the importer as cmd/crm/serve.go does.
+func importEnv(t *testing.T, db *store.DB) *env { return newEnv(t, db) }
 
 // upload posts a file as multipart field "file".
 func upload(t *testing.T, base, token, name string, content []byte) (int, map[string]any) {

@@ -18,6 +18,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/server"
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	}
 	t.Cleanup(func() { _ = queue.Stop(context.Background()); cancel() })
 	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		WebhookToken: webhookToken, Log: log})
+		Imports: importer.New(db, t.TempDir(), jobs.ImportEnqueuer(queue)), WebhookToken: webhookToken, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
