@@ -177,20 +177,30 @@ func (s *Service) revive(ctx context.Context, j *crm.ImportJob) (*crm.ImportJob,
 	return nj, s.Enqueue(ctx, j.ID)
 }
 
-// SetMapping changes the mapping and mode of an import not yet submitted.
-func (s *Service) SetMapping(ctx context.Context, actor *crm.User, id int64, mapping map[string]string, mode string) (*crm.ImportJob, error) {
+// unsubmitted returns an import the actor may still change (refused with
+// refusal once submitted), with its file's format and the catalog.
+func (s *Service) unsubmitted(ctx context.Context, actor *crm.User, id int64, refusal string) (*crm.ImportJob, *Format, *Catalog, error) {
 	j, err := s.Get(ctx, actor, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if j.Status != crm.ImportUploaded {
-		return nil, crm.Conflict("The import was already submitted; its mapping can no longer change.")
+		return nil, nil, nil, crm.Conflict("%s", refusal)
 	}
 	format, err := Sniff(j.Path)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	cat, err := s.catalog(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return j, format, cat, nil
+}
+
+// SetMapping changes the mapping and mode of an import not yet submitted.
+func (s *Service) SetMapping(ctx context.Context, actor *crm.User, id int64, mapping map[string]string, mode string) (*crm.ImportJob, error) {
+	j, format, cat, err := s.unsubmitted(ctx, actor, id, "The import was already submitted; its mapping can no longer change.")
 	if err != nil {
 		return nil, err
 	}
@@ -348,18 +358,7 @@ func (s *Service) Preview(ctx context.Context, actor *crm.User, id int64, first 
 
 // Submit starts the import in the background.
 func (s *Service) Submit(ctx context.Context, actor *crm.User, id int64) (*crm.ImportJob, error) {
-	j, err := s.Get(ctx, actor, id)
-	if err != nil {
-		return nil, err
-	}
-	if j.Status != crm.ImportUploaded {
-		return nil, crm.Conflict("The import was already submitted.")
-	}
-	format, err := Sniff(j.Path)
-	if err != nil {
-		return nil, err
-	}
-	cat, err := s.catalog(ctx)
+	j, format, cat, err := s.unsubmitted(ctx, actor, id, "The import was already submitted.")
 	if err != nil {
 		return nil, err
 	}
