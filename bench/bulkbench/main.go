@@ -166,6 +166,16 @@ func exportChild(dsn string) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	if p := os.Getenv("BULKBENCH_EXPORT_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	rows, err := exporter.Write(ctx, db, q, io.Discard, nil)
 	if err != nil {

@@ -151,8 +151,11 @@ type ContactStore interface {
 	// DuplicateGroups lists contact values (e-mail, phone, LinkedIn) that
 	// several active customers share, in value order after the given one.
 	DuplicateGroups(ctx context.Context, after string, limit int) ([]DuplicateGroup, error)
-	// ContactsOf returns the live contacts of many customers (a page of an export).
-	ContactsOf(ctx context.Context, customerIDs []int64) (map[int64][]Contact, error)
+	// ExportCustomers streams the customers matching f in id order, chunk
+	// customers at a time, with their live contacts, tags, segments, scores
+	// and custom values (times to the second; not the avatar or the owner's
+	// name). fn's error stops it.
+	ExportCustomers(ctx context.Context, f CustomerFilter, chunk int, fn func([]Customer) error) error
 	// SetSuppression records a suppress (s non-nil) or unsuppress (s nil) and
 	// appends ev to the contact's history, in one step.
 	SetSuppression(ctx context.Context, contactID int64, s *Suppression, ev SuppressionEvent) error

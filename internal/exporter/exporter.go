@@ -19,9 +19,6 @@ import (
 // ImportColumns are the standard import columns, first in every export.
 var ImportColumns = []string{"first_name", "last_name", "email", "linkedin_url", "company_name", "tags", "segment_id", "owner_email"}
 
-// Page is how many customers one query reads.
-const Page = 1000
-
 // Header returns every column, in order, for these products and custom fields.
 func Header(products []crm.Product, fields []crm.CustomField) []string {
 	h := append([]string{}, ImportColumns...)
@@ -35,8 +32,13 @@ func Header(products []crm.Product, fields []crm.CustomField) []string {
 	return append(h, "has_inbound", "created_at", "updated_at", "archived_at")
 }
 
-// Write streams the customers of q to w (UTF-8 with a BOM, so spreadsheets
-// read accents right). progress, when set, hears the rows written so far.
+// chunk is how many customers one round of queries reads (tests make it small).
+var chunk = 5000
+
+// Write streams the customers of q's filter to w in the order they were
+// added (id order), as UTF-8 with a BOM so spreadsheets read accents right.
+// One goroutine reads the next chunk from the store while this one writes
+// the last. progress, when set, hears the rows written so far.
 func Write(ctx context.Context, st crm.Store, q crm.CustomerQuery, w io.Writer, progress func(rows int)) (int, error) {
 	products, err := st.ListProducts(ctx)
 	if err != nil {
@@ -53,50 +55,51 @@ func Write(ctx context.Context, st crm.Store, q crm.CustomerQuery, w io.Writer, 
 	if err := cw.Write(Header(products, fields)); err != nil {
 		return 0, err
 	}
-	q.Limit, q.NoTotal, q.Before = Page, true, false
+	// the store reads the next chunk while a goroutine writes the last
+	chunks := make(chan []crm.Customer, 1)
+	done := make(chan struct{})
+	var werr error // the writer's, read after done
 	rows := 0
-	record := make([]string, 0, 32)
-	for {
-		if err := ctx.Err(); err != nil {
-			return rows, err
-		}
-		page, err := st.FindCustomers(ctx, q)
-		if err != nil {
-			return rows, err
-		}
-		ids := make([]int64, len(page.Items))
-		for i, c := range page.Items {
-			ids[i] = c.ID
-		}
-		contacts, err := st.ContactsOf(ctx, ids)
-		if err != nil {
-			return rows, err
-		}
-		for i := range page.Items {
-			record = row(record[:0], &page.Items[i], contacts[page.Items[i].ID], products, fields)
-			if err := cw.Write(record); err != nil {
-				return rows, err
+	go func() {
+		defer close(done)
+		record := make([]string, 0, 32)
+		for cs := range chunks {
+			for i := range cs {
+				record = row(record[:0], &cs[i], products, fields)
+				if werr = cw.Write(record); werr != nil {
+					return
+				}
+				rows++
 			}
-			rows++
+			cw.Flush()
+			if werr = cw.Error(); werr != nil {
+				return
+			}
+			if progress != nil {
+				progress(rows)
+			}
 		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return rows, err
+	}()
+	err = st.ExportCustomers(ctx, q.Filter, chunk, func(cs []crm.Customer) error {
+		select {
+		case chunks <- cs:
+			return nil
+		case <-done: // the writer stopped early
+			return werr
 		}
-		if progress != nil {
-			progress(rows)
-		}
-		if page.NextCursor == "" {
-			return rows, nil
-		}
-		q.Cursor = page.NextCursor
+	})
+	close(chunks)
+	<-done
+	if werr != nil {
+		return rows, werr
 	}
+	return rows, err
 }
 
-func row(r []string, c *crm.Customer, contacts []crm.Contact, products []crm.Product, fields []crm.CustomField) []string {
+func row(r []string, c *crm.Customer, products []crm.Product, fields []crm.CustomField) []string {
 	var email, linkedin string
 	var phones, otherEmails, others, suppressed []string
-	for _, k := range contacts {
+	for _, k := range c.Contacts {
 		if k.Suppression != nil {
 			suppressed = append(suppressed, fmt.Sprintf("%s:%s (%s)", k.Channel, k.Value, k.Suppression.Reason))
 		}

@@ -237,31 +237,6 @@ func (s *Store) ListSuppressionEvents(ctx context.Context, contactID int64) ([]c
 	return out, rows.Err()
 }
 
-func (s *Store) ContactsOf(ctx context.Context, customerIDs []int64) (map[int64][]crm.Contact, error) {
-	out := make(map[int64][]crm.Contact, len(customerIDs))
-	for start := 0; start < len(customerIDs); start += chunk {
-		in, args := idArgs(customerIDs[start:min(start+chunk, len(customerIDs))], 1)
-		rows, err := s.rq().QueryContext(ctx, `SELECT `+contactCols+contactFrom+
-			` WHERE k.customer_id IN `+in+` AND k.removed_at IS NULL ORDER BY k.customer_id, `+channelOrder+`, k.is_primary DESC, k.id`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			k, err := scanContact(rows)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[k.CustomerID] = append(out[k.CustomerID], *k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func (s *Store) DuplicateGroups(ctx context.Context, after string, limit int) ([]crm.DuplicateGroup, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50

@@ -28,6 +28,12 @@ type Dialect interface {
 	SearchCondition(terms []string, next int) (cond string, args []any)
 	// IndexSearch updates the engine's search index for one customer.
 	IndexSearch(ctx context.Context, q Querier, id int64, text string) error
+	// TimeText is SQL for a stored time as text that parseTimeText reads
+	// (RFC 3339, or SQLite's stored form), NULL for NULL.
+	TimeText(expr string) string
+	// LongRead sets up a pinned reader connection for a long sequential read
+	// (an export) and returns what undoes it.
+	LongRead(ctx context.Context, conn *sql.Conn) (restore func(), err error)
 }
 
 // Querier is what *sql.DB and *sql.Tx have in common.
@@ -46,6 +52,7 @@ type Store struct {
 	w     *sql.DB   // the writer (SQLite: one connection)
 	r     *sql.DB   // readers (may be the same pool as w)
 	tx    *sql.Tx   // set inside InTx
+	conn  *sql.Conn // set to read on one pinned connection (ExportCustomers)
 	stmts *sync.Map // SQL text -> *sql.Stmt prepared on w, shared with transactions
 }
 
@@ -82,6 +89,9 @@ func (s *Store) Close() error {
 func (s *Store) rq() querier {
 	if s.tx != nil {
 		return s.tx
+	}
+	if s.conn != nil {
+		return s.conn
 	}
 	return s.r
 }

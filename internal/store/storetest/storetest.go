@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Imports", testImports},
 		{"FindCustomersFiltersAndPages", testFind},
 		{"TransactionRollsBack", testTx},
+		{"ExportCustomers", testExport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
