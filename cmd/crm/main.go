@@ -22,7 +22,7 @@ Usage:
   crm seed --customers N [--seed S] [--db DSN]          add realistic demo data
   crm user add --email E --name N --role admin|member --password P [--db DSN]
   crm token create --email E [--name NAME] [--db DSN]   print a new API token on stdout
-  crm import FILE [--mode create|upsert|update] [--map HEADER=TARGET ...] [--as EMAIL] [--resume ID]
+  crm import FILE [--mode create|upsert|update] [--map HEADER=TARGET ...] [--as EMAIL] [--errors FILE] [--resume ID]
   crm export [--country DE --tag vip ... (the list's filters)] [--out FILE] [--as EMAIL]
                                                         customers and contacts as CSV
 
