@@ -94,6 +94,9 @@ type CustomerStore interface {
 	// SegmentMembersAmong returns which of ids are members of the segment.
 	SegmentMembersAmong(ctx context.Context, segmentID int64, ids []int64) ([]int64, error)
 	AddActivities(ctx context.Context, as []Activity) error
+	// AddActivityFor writes the same entry (a's actor, kind, data and time)
+	// for each of many customers (a bulk action).
+	AddActivityFor(ctx context.Context, customerIDs []int64, a Activity) error
 	// MergeInto moves everything of the secondaries to the primary: contacts
 	// (the same channel and value collapse into one, which stays suppressed
 	// with its history if either was), deals, notes, tasks and messages, tags

@@ -27,7 +27,7 @@ const (
 var BulkActions = []string{BulkClaim, BulkRelease, BulkTag, BulkSegmentAdd, BulkSegmentRemove, BulkArchive, BulkRestore}
 
 // BulkChunk is how many customers one transaction of a bulk action handles.
-const BulkChunk = 1000
+const BulkChunk = 5000
 
 // BulkRequest is one bulk action over a selection or over every customer of a filter.
 type BulkRequest struct {
@@ -245,10 +245,17 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			eligible = append(eligible, id)
 		}
 	}
-	var acts []crm.Activity
-	act := func(id int64, kind string, data map[string]any) {
-		b, _ := json.Marshal(data)
-		acts = append(acts, crm.Activity{CustomerID: id, Actor: ref(actor), Kind: kind, Data: b, At: now})
+	// one activity entry per changed customer, written set-based: the same
+	// entry for every customer of a group
+	logFor := func(ids []int64, kind string, data map[string]any) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		return tx.AddActivityFor(ctx, ids, crm.Activity{Actor: ref(actor), Kind: kind, Data: b, At: now})
 	}
 	switch req.Action {
 	case BulkClaim, BulkRelease:
@@ -260,8 +267,25 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		if err := tx.BulkSetOwner(ctx, eligible, to, now); err != nil {
 			return nil, err
 		}
+		// grouped by the owner before (nobody, for a claim)
+		var owners []int64
+		byOwner := map[int64][]int64{}
+		refs := map[int64]*crm.UserRef{}
 		for _, id := range eligible {
-			act(id, crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": states[id].Owner, "to": toRef, "bulk": true})
+			var from int64
+			if o := states[id].Owner; o != nil {
+				from = o.ID
+				refs[from] = o
+			}
+			if _, ok := byOwner[from]; !ok {
+				owners = append(owners, from)
+			}
+			byOwner[from] = append(byOwner[from], id)
+		}
+		for _, from := range owners {
+			if err := logFor(byOwner[from], crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": refs[from], "to": toRef, "bulk": true}); err != nil {
+				return nil, err
+			}
 		}
 	case BulkArchive, BulkRestore:
 		var at *time.Time
@@ -272,8 +296,8 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		if err := tx.BulkSetArchived(ctx, eligible, at, now); err != nil {
 			return nil, err
 		}
-		for _, id := range eligible {
-			act(id, kind, map[string]any{"bulk": true})
+		if err := logFor(eligible, kind, map[string]any{"bulk": true}); err != nil {
+			return nil, err
 		}
 	case BulkTag:
 		for i, tagID := range tagIDs {
@@ -281,8 +305,8 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			if err != nil {
 				return nil, err
 			}
-			for _, id := range added {
-				act(id, crm.ActTagAdded, map[string]any{"tag": req.Tags[i], "bulk": true})
+			if err := logFor(added, crm.ActTagAdded, map[string]any{"tag": req.Tags[i], "bulk": true}); err != nil {
+				return nil, err
 			}
 		}
 	case BulkSegmentAdd, BulkSegmentRemove:
@@ -310,12 +334,9 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range change {
-			act(id, kind, map[string]any{"segment": segName, "segment_id": req.SegmentID, "bulk": true})
+		if err := logFor(change, kind, map[string]any{"segment": segName, "segment_id": req.SegmentID, "bulk": true}); err != nil {
+			return nil, err
 		}
-	}
-	if err := tx.AddActivities(ctx, acts); err != nil {
-		return nil, err
 	}
 	res.Done += len(eligible)
 	return skips, nil

@@ -4,47 +4,96 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
 )
 
-func idArgs(ids []int64, from int) (string, []any) {
-	args := make([]any, len(ids))
+// idChunk is how many ids one statement of a set-based change names.
+const idChunk = 5000
+
+// inList writes ids as a literal SQL list, "(1,2,3)". They are int64s, never
+// text from a user; binding them instead costs the SQLite driver a linear
+// search per $N, quadratic in the size of the list.
+func inList(ids []int64) string {
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '(')
 	for i, id := range ids {
-		args[i] = id
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
 	}
-	return placeholders(from, len(ids)), args
+	return string(append(b, ')'))
+}
+
+// inChunks calls fn with the ids idChunk at a time.
+func inChunks(ids []int64, fn func(part []int64) error) error {
+	for start := 0; start < len(ids); start += idChunk {
+		if err := fn(ids[start:min(start+idChunk, len(ids))]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) CustomerStates(ctx context.Context, ids []int64) (map[int64]crm.CustomerState, error) {
 	out := make(map[int64]crm.CustomerState, len(ids))
-	for start := 0; start < len(ids); start += chunk {
-		in, args := idArgs(ids[start:min(start+chunk, len(ids))], 1)
-		rows, err := s.rq().QueryContext(ctx, `SELECT c.id, c.full_name, c.archived_at IS NOT NULL, c.merged_into, u.id, u.name, u.email
-			FROM customers c LEFT JOIN users u ON u.id = c.owner_id WHERE c.id IN `+in, args...)
+	err := inChunks(ids, func(part []int64) error {
+		rows, err := s.rq().QueryContext(ctx, `SELECT c.id, c.full_name, c.archived_at IS NOT NULL, c.merged_into, c.owner_id
+			FROM customers c WHERE c.id IN `+inList(part))
 		if err != nil {
-			return nil, err
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			var st crm.CustomerState
-			var merged, uid sql.NullInt64
-			var uname, uemail sql.NullString
-			if err := rows.Scan(&id, &st.Name, &st.Archived, &merged, &uid, &uname, &uemail); err != nil {
-				rows.Close()
-				return nil, err
+			var merged, owner sql.NullInt64
+			if err := rows.Scan(&id, &st.Name, &st.Archived, &merged, &owner); err != nil {
+				return err
 			}
 			st.MergedInto = int64Ptr(merged)
-			if uid.Valid {
-				st.Owner = &crm.UserRef{ID: uid.Int64, Name: uname.String, Email: uemail.String}
+			if owner.Valid {
+				st.Owner = &crm.UserRef{ID: owner.Int64}
 			}
 			out[id] = st
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	// the owners' names, read once each (a team has few users)
+	owners := map[int64]*crm.UserRef{}
+	for _, st := range out {
+		if st.Owner != nil {
+			owners[st.Owner.ID] = st.Owner
+		}
+	}
+	if len(owners) > 0 {
+		ids := make([]int64, 0, len(owners))
+		for id := range owners {
+			ids = append(ids, id)
+		}
+		users, err := queryList(ctx, s.rq(), func(r *sql.Rows) (crm.UserRef, error) {
+			var u crm.UserRef
+			return u, r.Scan(&u.ID, &u.Name, &u.Email)
+		}, `SELECT id, name, email FROM users WHERE id IN `+inList(ids))
+		if err != nil {
 			return nil, err
+		}
+		for _, u := range users {
+			*owners[u.ID] = u
+		}
+		for id, st := range out {
+			if st.Owner != nil {
+				st.Owner = owners[st.Owner.ID]
+				out[id] = st
+			}
 		}
 	}
 	return out, nil
@@ -68,87 +117,69 @@ func (s *Store) CustomerIDs(ctx context.Context, f crm.CustomerFilter, afterID i
 }
 
 func (s *Store) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, now time.Time) error {
-	for start := 0; start < len(ids); start += chunk {
-		in, args := idArgs(ids[start:min(start+chunk, len(ids))], 3)
-		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_at = $2 WHERE id IN `+in,
-			append([]any{nullInt(owner), ts(now)}, args...)...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(ids, func(part []int64) error {
+		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_at = $2 WHERE id IN `+inList(part), nullInt(owner), ts(now))
+		return err
+	})
 }
 
 func (s *Store) BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, now time.Time) error {
-	for start := 0; start < len(ids); start += chunk {
-		in, args := idArgs(ids[start:min(start+chunk, len(ids))], 3)
-		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $1, updated_at = $2 WHERE id IN `+in,
-			append([]any{tsp(archivedAt), ts(now)}, args...)...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return inChunks(ids, func(part []int64) error {
+		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $1, updated_at = $2 WHERE id IN `+inList(part), tsp(archivedAt), ts(now))
+		return err
+	})
 }
 
 func (s *Store) BulkAddTag(ctx context.Context, ids []int64, tagID int64, now time.Time) ([]int64, error) {
 	var added []int64
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		in, args := idArgs(part, 2)
-		had := map[int64]bool{}
-		have, err := queryList(ctx, s.wq(), func(r *sql.Rows) (int64, error) {
+	err := inChunks(ids, func(part []int64) error {
+		fresh, err := queryList(ctx, s.wq(), func(r *sql.Rows) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
-		}, `SELECT customer_id FROM customer_tags WHERE tag_id = $1 AND customer_id IN `+in, append([]any{tagID}, args...)...)
-		if err != nil {
-			return nil, err
+		}, `INSERT INTO customer_tags (customer_id, tag_id, added_at) SELECT c.id, $1, $2 FROM customers c WHERE c.id IN `+inList(part)+
+			` ON CONFLICT DO NOTHING RETURNING customer_id`, tagID, ts(now))
+		if err != nil || len(fresh) == 0 {
+			return err
 		}
-		for _, id := range have {
-			had[id] = true
-		}
-		var fresh []int64
-		for _, id := range part {
-			if !had[id] {
-				fresh = append(fresh, id)
-			}
-		}
-		if len(fresh) == 0 {
-			continue
-		}
-		var b strings.Builder
-		vals := []any{tagID, ts(now)}
-		for i, id := range fresh {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			vals = append(vals, id)
-			fmt.Fprintf(&b, "($%d, $1, $2)", len(vals))
-		}
-		if _, err := s.wq().ExecContext(ctx, `INSERT INTO customer_tags (customer_id, tag_id, added_at) VALUES `+b.String()+` ON CONFLICT DO NOTHING`, vals...); err != nil {
-			return nil, err
-		}
-		in, args = idArgs(fresh, 2)
-		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET updated_at = $1 WHERE id IN `+in, append([]any{ts(now)}, args...)...); err != nil {
-			return nil, err
+		slices.Sort(fresh)
+		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET updated_at = $1 WHERE id IN `+inList(fresh), ts(now)); err != nil {
+			return err
 		}
 		added = append(added, fresh...)
-	}
-	return added, nil
+		return nil
+	})
+	return added, err
 }
 
 func (s *Store) SegmentMembersAmong(ctx context.Context, segmentID int64, ids []int64) ([]int64, error) {
 	var out []int64
-	for start := 0; start < len(ids); start += chunk {
-		in, args := idArgs(ids[start:min(start+chunk, len(ids))], 2)
+	err := inChunks(ids, func(part []int64) error {
 		got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
-		}, `SELECT customer_id FROM segment_members WHERE segment_id = $1 AND customer_id IN `+in, append([]any{segmentID}, args...)...)
-		if err != nil {
-			return nil, err
-		}
+		}, `SELECT customer_id FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), segmentID)
 		out = append(out, got...)
+		return err
+	})
+	return out, err
+}
+
+// AddActivityFor writes the same activity entry (a's actor, kind, data and
+// time) for each of many customers: one statement per idChunk customers.
+func (s *Store) AddActivityFor(ctx context.Context, ids []int64, a crm.Activity) error {
+	var actor any
+	if a.Actor != nil {
+		actor = a.Actor.ID
 	}
-	return out, nil
+	data := string(a.Data)
+	if data == "" {
+		data = "{}"
+	}
+	return inChunks(ids, func(part []int64) error {
+		_, err := s.wq().ExecContext(ctx, `INSERT INTO activity (customer_id, user_id, kind, data, at)
+			SELECT c.id, $1, $2, $3, $4 FROM customers c WHERE c.id IN `+inList(part)+` ORDER BY c.id`, actor, a.Kind, data, ts(a.At))
+		return err
+	})
 }
 
 // activityPer is how many activity rows one INSERT carries (5 values a row:

@@ -328,26 +328,16 @@ const chunk = 500
 func (s *Store) AddSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64, now time.Time) (int, error) {
 	added := 0
 	err := s.inTx(ctx, func(tx *Store) error {
-		for start := 0; start < len(customerIDs); start += chunk {
-			ids := customerIDs[start:min(start+chunk, len(customerIDs))]
-			var b strings.Builder
-			args := []any{segmentID, ts(now)}
-			for i, id := range ids {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				args = append(args, id)
-				fmt.Fprintf(&b, "($1, $%d, $2)", len(args))
-			}
-			res, err := tx.wq().ExecContext(ctx,
-				`INSERT INTO segment_members (segment_id, customer_id, added_at) VALUES `+b.String()+` ON CONFLICT DO NOTHING`, args...)
+		return inChunks(customerIDs, func(part []int64) error {
+			res, err := tx.wq().ExecContext(ctx, `INSERT INTO segment_members (segment_id, customer_id, added_at)
+				SELECT $1, c.id, $2 FROM customers c WHERE c.id IN `+inList(part)+` ON CONFLICT DO NOTHING`, segmentID, ts(now))
 			if err != nil {
 				return err
 			}
 			n, _ := res.RowsAffected()
 			added += int(n)
-		}
-		return nil
+			return nil
+		})
 	})
 	return added, err
 }
@@ -355,21 +345,15 @@ func (s *Store) AddSegmentMembers(ctx context.Context, segmentID int64, customer
 func (s *Store) RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (int, error) {
 	removed := 0
 	err := s.inTx(ctx, func(tx *Store) error {
-		for start := 0; start < len(customerIDs); start += chunk {
-			ids := customerIDs[start:min(start+chunk, len(customerIDs))]
-			args := []any{segmentID}
-			for _, id := range ids {
-				args = append(args, id)
-			}
-			res, err := tx.wq().ExecContext(ctx,
-				`DELETE FROM segment_members WHERE segment_id = $1 AND customer_id IN `+placeholders(2, len(ids)), args...)
+		return inChunks(customerIDs, func(part []int64) error {
+			res, err := tx.wq().ExecContext(ctx, `DELETE FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), segmentID)
 			if err != nil {
 				return err
 			}
 			n, _ := res.RowsAffected()
 			removed += int(n)
-		}
-		return nil
+			return nil
+		})
 	})
 	return removed, err
 }

@@ -95,3 +95,12 @@ func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []i
 	}
 	return s.refreshPrimaries(ctx, primaryID, now)
 }
+
+// idArgs returns "($from, ...)" and the ids as arguments (a merge's handful).
+func idArgs(ids []int64, from int) (string, []any) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return placeholders(from, len(ids)), args
+}
