@@ -562,6 +562,18 @@ func testActivity(t *testing.T, s crm.Store) {
 	if len(page1) != 5 || len(page2) != 2 || page1[0].Actor.Name == "" || string(page1[0].Data) != `{"i":6}` {
 		t.Fatalf("pages %d %d first %+v", len(page1), len(page2), page1[0])
 	}
+	// the same entry for many customers at once (a bulk action)
+	other := newCustomer(t, s, "Also logged", t0)
+	must(t, s.AddActivityFor(ctx, []int64{other, id}, crm.Activity{Actor: &crm.UserRef{ID: u.ID}, Kind: crm.ActTagAdded,
+		Data: json.RawMessage(`{"tag":"VIP","bulk":true}`), At: t0.Add(time.Minute)}))
+	for _, c := range []int64{id, other} {
+		got, err := s.ListActivity(ctx, c, 0, 1)
+		must(t, err)
+		if len(got) != 1 || got[0].CustomerID != c || got[0].Kind != crm.ActTagAdded || got[0].Actor == nil || got[0].Actor.ID != u.ID ||
+			string(got[0].Data) != `{"tag":"VIP","bulk":true}` || !got[0].At.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("bulk entry of customer %d: %+v", c, got)
+		}
+	}
 }
 
 func testImports(t *testing.T, s crm.Store) {
