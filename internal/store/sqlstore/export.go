@@ -290,9 +290,9 @@ func (r *fieldReader) int(sep byte) int64 {
 	return n
 }
 
-// time reads a time written by textSQL(Dialect.TimeText(...)), "" for none.
-func (r *fieldReader) time() *time.Time {
-	v := r.text()
+// time reads a Dialect.TimeText up to the separator, "" for none.
+func (r *fieldReader) time(sep byte) *time.Time {
+	v := r.until(sep)
 	if v == "" {
 		return nil
 	}
@@ -344,9 +344,9 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 	companies := map[int64][]int{} // company id -> customers
 	err := s.eachRow(ctx, `SELECT c.id, c.company_id, c.owner_id, `+
 		textSQL("c.full_name")+" || "+textSQL("c.first_name")+" || "+textSQL("c.last_name")+" || "+
-		textSQL("c.language")+" || "+textSQL("c.country")+" || "+textSQL("c.timezone")+" || "+
-		textSQL(s.d.TimeText("c.created_at"))+" || "+textSQL(s.d.TimeText("c.updated_at"))+" || "+
-		textSQL("coalesce("+s.d.TimeText("c.archived_at")+", '')")+" || CASE WHEN c.has_inbound THEN 't' ELSE 'f' END"+
+		"c.language || ',' || c.country || ',' || c.timezone || ',' || "+
+		s.d.TimeText("c.created_at")+" || ',' || "+s.d.TimeText("c.updated_at")+" || ',' || "+
+		"coalesce("+s.d.TimeText("c.archived_at")+", '') || ',' || CASE WHEN c.has_inbound THEN 't' ELSE 'f' END"+
 		` FROM customers c WHERE `+cond+` ORDER BY c.id`, args, func(rows *sql.Rows) error {
 		var id int64
 		var company, owner sql.NullInt64
@@ -359,14 +359,16 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 		}
 		c := crm.Customer{ID: id}
 		r := fieldReader{s: blob}
-		c.FullName, c.FirstName, c.LastName, c.Language, c.Country, c.Timezone = r.text(), r.text(), r.text(), r.text(), r.text(), r.text()
-		if t := r.time(); t != nil {
+		// names as written; codes and times (never a comma) comma-separated
+		c.FullName, c.FirstName, c.LastName = r.text(), r.text(), r.text()
+		c.Language, c.Country, c.Timezone = r.until(','), r.until(','), r.until(',')
+		if t := r.time(','); t != nil {
 			c.CreatedAt = *t
 		}
-		if t := r.time(); t != nil {
+		if t := r.time(','); t != nil {
 			c.UpdatedAt = *t
 		}
-		c.ArchivedAt = r.time()
+		c.ArchivedAt = r.time(',')
 		c.HasInbound = r.s == "t"
 		if r.err != nil {
 			return fmt.Errorf("customer %d: %w", id, r.err)
