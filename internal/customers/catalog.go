@@ -131,8 +131,12 @@ func (s *Service) CreateCustomField(ctx context.Context, actor *crm.User, f crm.
 		}
 	}
 	f.Options = opts
-	if (f.Type == crm.FieldSelect || f.Type == crm.FieldMultiselect) && len(f.Options) == 0 {
+	choice := f.Type == crm.FieldSelect || f.Type == crm.FieldMultiselect
+	switch {
+	case choice && len(f.Options) == 0:
 		fe.Add("options", "A %s field needs at least one option.", f.Type)
+	case !choice && len(f.Options) > 0 && f.Type.Valid():
+		fe.Add("options", "Options are for select and multiselect fields; clear them for a %s field.", f.Type)
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err

@@ -155,6 +155,12 @@ func TestSettingsCatalog(t *testing.T) {
 		if st != 422 || !strings.Contains(page, `id="f-options-error"`) {
 			t.Fatalf("select without options: %d", st)
 		}
+		// options on a field that has none are refused beside them, as typed
+		st, _, page = b.post("/settings", "/settings/fields", url.Values{"key": {"tier"}, "label": {"Tier"}, "type": {"text"}, "options": {"Gold, Silver"}})
+		if st != 422 {
+			t.Fatalf("text field with options: %d", st)
+		}
+		mustContain(t, "text field with options", page, `id="f-options-error"`, "Options are for select and multiselect fields", "Gold, Silver</textarea>")
 		if st, loc, _ := b.post("/settings", "/settings/fields", url.Values{"key": {"contract_tier"}, "label": {"Contract tier"}, "type": {"select"}, "options": {"Gold, Silver, Bronze"}}); st != 303 || loc != "/settings#fields" {
 			t.Fatalf("add field: %d %s", st, loc)
 		}
