@@ -106,6 +106,12 @@ func (s *Service) CustomFields(ctx context.Context) ([]crm.CustomField, error) {
 	return s.Store.ListCustomFields(ctx, false)
 }
 
+// AllCustomFields lists the custom field definitions, retired ones too (the
+// Settings page lists them so that an admin can bring one back).
+func (s *Service) AllCustomFields(ctx context.Context) ([]crm.CustomField, error) {
+	return s.Store.ListCustomFields(ctx, true)
+}
+
 var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // CreateCustomField defines a custom field (admins only).

@@ -111,8 +111,7 @@ func (w *Web) settings(rw http.ResponseWriter, r *http.Request, status int, v Se
 		w.fail(rw, r, err)
 		return
 	}
-	// Retired fields are listed too, so that an admin can bring them back.
-	if v.Fields, err = w.Store.ListCustomFields(ctx, true); err != nil {
+	if v.Fields, err = w.Customers.AllCustomFields(ctx); err != nil {
 		w.fail(rw, r, err)
 		return
 	}
