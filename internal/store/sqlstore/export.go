@@ -303,10 +303,14 @@ func (r *fieldReader) time(sep byte) *time.Time {
 	return &t
 }
 
-// parseTimeText reads what Dialect.TimeText gives: RFC 3339, or SQLite's
-// stored "2006-01-02 15:04:05.999999-07:00". The usual case, UTC, is read
-// field by field, as an export reads three times a customer.
+// parseTimeText reads what Dialect.TimeText gives: seconds since 1970,
+// RFC 3339, or SQLite's stored "2006-01-02 15:04:05.999999-07:00". SQLite's
+// usual case, UTC, is read field by field, as an export reads three times a
+// customer.
 func parseTimeText(v string) (time.Time, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), nil
+	}
 	if len(v) >= 20 && v[4] == '-' && v[7] == '-' && (v[10] == ' ' || v[10] == 'T') && v[13] == ':' && v[16] == ':' &&
 		(strings.HasSuffix(v, "+00:00") || strings.HasSuffix(v, "Z")) {
 		n := func(i, j int) int {

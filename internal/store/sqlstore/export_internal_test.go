@@ -9,7 +9,7 @@ import (
 func TestParseTimeText(t *testing.T) {
 	want := time.Date(2024, 11, 30, 20, 16, 29, 0, time.UTC)
 	for _, v := range []string{"2024-11-30 20:16:29.271704+00:00", "2024-11-30 20:16:29+00:00", "2024-11-30T20:16:29Z",
-		"2024-11-30 22:16:29.5+02:00", "2024-11-30T21:16:29+01:00"} {
+		"2024-11-30 22:16:29.5+02:00", "2024-11-30T21:16:29+01:00", "1732997789"} {
 		got, err := parseTimeText(v)
 		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
 			t.Errorf("%q: %v %v", v, got, err)

@@ -29,7 +29,7 @@ type Dialect interface {
 	// IndexSearch updates the engine's search index for one customer.
 	IndexSearch(ctx context.Context, q Querier, id int64, text string) error
 	// TimeText is SQL for a stored time as text that parseTimeText reads
-	// (RFC 3339, or SQLite's stored form), NULL for NULL.
+	// (seconds since 1970, RFC 3339, or SQLite's stored form), NULL for NULL.
 	TimeText(expr string) string
 	// LongRead sets up a pinned reader connection for a long sequential read
 	// (an export) and returns what undoes it.
