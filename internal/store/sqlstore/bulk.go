@@ -167,19 +167,23 @@ func (s *Store) SegmentMembersAmong(ctx context.Context, segmentID int64, ids []
 // AddActivityFor writes the same activity entry (a's actor, kind, data and
 // time) for each of many customers: one statement per idChunk customers.
 func (s *Store) AddActivityFor(ctx context.Context, ids []int64, a crm.Activity) error {
-	var actor any
-	if a.Actor != nil {
-		actor = a.Actor.ID
-	}
-	data := string(a.Data)
-	if data == "" {
-		data = "{}"
-	}
+	actor, data := activityValues(a)
 	return inChunks(ids, func(part []int64) error {
 		_, err := s.wq().ExecContext(ctx, `INSERT INTO activity (customer_id, user_id, kind, data, at)
 			SELECT c.id, $1, $2, $3, $4 FROM customers c WHERE c.id IN `+inList(part)+` ORDER BY c.id`, actor, a.Kind, data, ts(a.At))
 		return err
 	})
+}
+
+// activityValues are the stored actor (id or NULL) and data ("{}" for none) of an entry.
+func activityValues(a crm.Activity) (actor any, data string) {
+	if a.Actor != nil {
+		actor = a.Actor.ID
+	}
+	if data = string(a.Data); data == "" {
+		data = "{}"
+	}
+	return actor, data
 }
 
 // activityPer is how many activity rows one INSERT carries (5 values a row:
@@ -194,14 +198,7 @@ func (s *Store) AddActivities(ctx context.Context, as []crm.Activity) error {
 		part := as[start:min(start+activityPer, len(as))]
 		args = args[:0]
 		for _, a := range part {
-			var actor any
-			if a.Actor != nil {
-				actor = a.Actor.ID
-			}
-			data := string(a.Data)
-			if data == "" {
-				data = "{}"
-			}
+			actor, data := activityValues(a)
 			args = append(args, a.CustomerID, actor, a.Kind, data, ts(a.At))
 		}
 		query := insertActivities(len(part))
