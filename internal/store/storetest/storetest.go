@@ -40,6 +40,10 @@ func Run(t *testing.T, open Opener) {
 		{"Records", testRecords},
 		{"Activity", testActivity},
 		{"Imports", testImports},
+		{"ImportRunner", testImportRunner},
+		{"ImportErrors", testImportErrors},
+		{"ImportMatchesAndCompanies", testImportMatchesAndCompanies},
+		{"InsertImported", testInsertImported},
 		{"FindCustomersFiltersAndPages", testFind},
 		{"TransactionRollsBack", testTx},
 	}
