@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -383,7 +384,7 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 				segs.rows = append(segs.rows, []any{*r.SegmentID, r.ID, at})
 			}
 			for p, v := range r.Scores {
-				scores.rows = append(scores.rows, []any{r.ID, p, v})
+				scores.rows = append(scores.rows, []any{r.ID, p, int64(v)})
 			}
 			for f, v := range r.Custom {
 				custom.rows = append(custom.rows, []any{r.ID, f, v})
@@ -406,70 +407,69 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 	})
 }
 
-// importRowsPer is how many rows one prepared INSERT of a table holds (at
-// most 4,000 parameters: the statement is prepared once, bound many times).
-func importRowsPer(ncol int) int { return max(1, min(500, 4000/ncol)) }
-
-// importInsert is the multi-row INSERT of rows rows into t (SQLite).
-func importInsert(t *importTable, rows int) string {
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES ")
-	// ? rather than $N: SQLite finds each $N parameter by a linear search,
-	// which makes preparing a statement of thousands of them quadratic
-	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(t.cols)), ",") + ")"
-	for i := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(row)
-	}
-	return b.String()
-}
-
-// prepareImport readies the full-size INSERTs of insertImportedSQLite on the
-// writer, once for the life of the store: parsing them for every batch cost
-// SQLite more than running them.
-func (s *Store) prepareImport(ctx context.Context) error {
-	for _, t := range importTables() {
-		if _, err := s.stmt(ctx, importInsert(t, importRowsPer(len(t.cols)))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// insertImportedSQLite writes the tables with the prepared multi-row
-// INSERTs, and the customers' search text to the FTS index in one statement.
+// insertImportedSQLite writes every row with a one-row INSERT per table,
+// prepared once per call and run through the driver directly on the
+// transaction's connection (database/sql would copy and check each of the
+// arguments once more).
+//
+// One row per statement is deliberate: SQLite must be able to undo a
+// statement that inserts several rows and fails half-way (a foreign key, a
+// NOT NULL), so it copies every page such a statement changes into a
+// statement journal first. For a one-row INSERT it needs none. At a million
+// rows the journal of the multi-row INSERTs was a quarter of the import's
+// time (its writes and the memory it allocated).
 func (s *Store) insertImportedSQLite(ctx context.Context, tables []*importTable, ids []int64) error {
-	var args []any
-	for _, t := range tables {
-		per := importRowsPer(len(t.cols))
-		for start := 0; start < len(t.rows); start += per {
-			part := t.rows[start:min(start+per, len(t.rows))]
-			args = args[:0]
-			for _, r := range part {
-				args = append(args, r...)
+	fts := &importTable{name: "customers_fts", cols: []string{"rowid", "search_text"}}
+	for _, r := range tables[0].rows {
+		fts.rows = append(fts.rows, []any{r[0], r[12]}) // id, search_text
+	}
+	tables = append(tables, fts)
+	return s.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("insert imported customers: the driver cannot prepare (%T)", dc)
+		}
+		// The driver watches a cancellable context with a goroutine per
+		// statement run; rows are checked for cancellation every 1,000 instead.
+		rowCtx := context.WithoutCancel(ctx)
+		var args []driver.NamedValue
+		for _, t := range tables {
+			if len(t.rows) == 0 {
+				continue
 			}
-			var err error
-			if len(part) == per {
-				var st *sql.Stmt
-				if st, err = s.stmt(ctx, importInsert(t, per)); err == nil {
-					_, err = st.ExecContext(ctx, args...)
+			// ? rather than $N: SQLite finds each $N parameter by a linear search
+			q := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES (" +
+				strings.TrimSuffix(strings.Repeat("?,", len(t.cols)), ",") + ")"
+			st, err := c.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("insert into %s: %w", t.name, err)
+			}
+			ex, ok := st.(driver.StmtExecContext)
+			if !ok {
+				st.Close()
+				return fmt.Errorf("insert into %s: the driver cannot execute (%T)", t.name, st)
+			}
+			for k, r := range t.rows {
+				if k%1000 == 0 {
+					if err = ctx.Err(); err != nil {
+						break
+					}
 				}
-			} else {
-				_, err = s.tx.ExecContext(ctx, importInsert(t, len(part)), args...)
+				args = args[:0]
+				for i, v := range r {
+					args = append(args, driver.NamedValue{Ordinal: i + 1, Value: v})
+				}
+				if _, err = ex.ExecContext(rowCtx, args); err != nil {
+					break
+				}
 			}
+			st.Close()
 			if err != nil {
 				return fmt.Errorf("insert into %s: %w", t.name, err)
 			}
 		}
-	}
-	// ids are consecutive (nextCustomerIDs)
-	if _, err := s.tx.ExecContext(ctx, `INSERT INTO customers_fts (rowid, search_text) SELECT id, search_text FROM customers WHERE id BETWEEN ? AND ?`,
-		ids[0], ids[len(ids)-1]); err != nil {
-		return fmt.Errorf("search index: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // AddImportErrors records failed rows (a row already recorded is kept as is).

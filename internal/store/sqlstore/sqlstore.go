@@ -66,13 +66,8 @@ func New(d Dialect, writer, reader *sql.DB) *Store {
 
 // Prepare readies the statements bulk work reuses; the engines call it on open.
 func (s *Store) Prepare(ctx context.Context) error {
-	if _, err := s.stmt(ctx, fullActivityInsert); err != nil {
-		return err
-	}
-	if _, ok := s.d.(Copier); !ok {
-		return s.prepareImport(ctx)
-	}
-	return nil
+	_, err := s.stmt(ctx, fullActivityInsert)
+	return err
 }
 
 // Engine names the database engine.
