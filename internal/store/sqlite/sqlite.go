@@ -54,11 +54,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
-	// The writer keeps its statement journals in memory: a multi-row INSERT
-	// into tables with foreign keys may fail half-way, so SQLite saves every
-	// page the statement changes in case it must be undone (a sixth of an
-	// import's time went to writing them to a temporary file).
-	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=temp_store(memory)", writerCacheKiB))
+	w, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=cache_size(-%d)", writerCacheKiB))
 	if err != nil {
 		return nil, err
 	}
