@@ -336,8 +336,8 @@ func importTables() []*importTable {
 // scores, custom values and one "created" activity entry each. The rows are
 // new customers, so nothing they bring can already exist: duplicates within
 // a customer (a contact or tag given twice) are dropped here, and every row
-// goes in as it is, COPYed on PostgreSQL, in prepared multi-row INSERTs on
-// SQLite.
+// goes in as it is: COPYed on PostgreSQL, one-row prepared INSERTs on
+// SQLite (insertImportedSQLite says why).
 func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer, now time.Time) error {
 	if len(rows) == 0 {
 		return nil
@@ -403,7 +403,7 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 			}
 			return nil
 		}
-		return tx.insertImportedSQLite(ctx, tables, ids)
+		return tx.insertImportedSQLite(ctx, tables)
 	})
 }
 
@@ -418,7 +418,7 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 // statement journal first. For a one-row INSERT it needs none. At a million
 // rows the journal of the multi-row INSERTs was a quarter of the import's
 // time (its writes and the memory it allocated).
-func (s *Store) insertImportedSQLite(ctx context.Context, tables []*importTable, ids []int64) error {
+func (s *Store) insertImportedSQLite(ctx context.Context, tables []*importTable) error {
 	fts := &importTable{name: "customers_fts", cols: []string{"rowid", "search_text"}}
 	for _, r := range tables[0].rows {
 		fts.rows = append(fts.rows, []any{r[0], r[12]}) // id, search_text
@@ -437,7 +437,6 @@ func (s *Store) insertImportedSQLite(ctx context.Context, tables []*importTable,
 			if len(t.rows) == 0 {
 				continue
 			}
-			// ? rather than $N: SQLite finds each $N parameter by a linear search
 			q := "INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES (" +
 				strings.TrimSuffix(strings.Repeat("?,", len(t.cols)), ",") + ")"
 			st, err := c.PrepareContext(ctx, q)
