@@ -29,6 +29,8 @@ import (
 func main() {
 	rows := flag.Int("rows", 1_000_000, "rows in the generated file")
 	pg := flag.String("pg", os.Getenv("CRM_TEST_POSTGRES"), "a PostgreSQL server to also measure on (a fresh database is created)")
+	flag.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of each server to `PREFIX`-<engine>.prof")
+	engines := flag.String("engines", "sqlite,postgres", "the engines to measure (postgres only with -pg or CRM_TEST_POSTGRES)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "importbench-")
 	check(err)
@@ -41,10 +43,12 @@ func main() {
 	file := filepath.Join(dir, "customers.csv")
 	size := generate(file, *rows)
 	fmt.Printf("file: %d rows, %.1f MB, standard columns\n\n", *rows, float64(size)/1e6)
-	fmt.Println("| engine | rows | seconds | rows/s | peak RSS (MB) |")
-	fmt.Println("|---|---:|---:|---:|---:|")
-	measure(bin, "sqlite", filepath.Join(dir, "bench.db"), dir, file, *rows)
-	if *pg != "" {
+	fmt.Println("| engine | rows | seconds | rows/s | peak RSS (MB) | load average after |")
+	fmt.Println("|---|---:|---:|---:|---:|---|")
+	if strings.Contains(*engines, "sqlite") {
+		measure(bin, "sqlite", filepath.Join(dir, "bench.db"), dir, file, *rows)
+	}
+	if *pg != "" && strings.Contains(*engines, "postgres") {
 		dsn := freshPG(*pg)
 		measure(bin, "postgres", dsn, dir, file, *rows)
 	}
@@ -72,6 +76,8 @@ func generate(path string, rows int) int64 {
 	return st.Size()
 }
 
+var cpuprofile string
+
 var runningAt = regexp.MustCompile(`running at (http://\S+)`)
 
 func measure(bin, engine, dsn, dir, file string, rows int) {
@@ -88,8 +94,17 @@ func measure(bin, engine, dsn, dir, file string, rows int) {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--data-dir", filepath.Join(dir, "data-"+engine), "--log-level", "error")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
+	if cpuprofile != "" {
+		cmd.Env = append(os.Environ(), "CRM_CPUPROFILE="+cpuprofile+"-"+engine+".prof")
+	}
 	check(cmd.Start())
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	defer func() {
+		// a clean stop, so that the server writes its CPU profile
+		_ = cmd.Process.Signal(os.Interrupt)
+		t := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+		_ = cmd.Wait()
+		t.Stop()
+	}()
 	sc := bufio.NewScanner(stdout)
 	base := ""
 	for sc.Scan() {
@@ -132,7 +147,7 @@ func measure(bin, engine, dsn, dir, file string, rows int) {
 	if j.Status != "done" || j.Created != int64(rows) {
 		fail("%s: import ended %s: %+v", engine, j.Status, j)
 	}
-	fmt.Printf("| %s | %d | %.1f | %.0f | %.0f |\n", engine, rows, secs, float64(rows)/secs, float64(peak)/1024)
+	fmt.Printf("| %s | %d | %.1f | %.0f | %.0f | %s |\n", engine, rows, secs, float64(rows)/secs, float64(peak)/1024, loadavg())
 }
 
 func call(method, url, tok, ctype string, body io.Reader, out any) {
@@ -152,6 +167,20 @@ func call(method, url, tok, ctype string, body io.Reader, out any) {
 	if out != nil {
 		check(json.Unmarshal(b, out))
 	}
+}
+
+// loadavg is the machine's 1, 5 and 15 minute load averages (other work
+// running at the same time makes the numbers noisy).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // vmHWM is the peak resident set of a process, in kB.

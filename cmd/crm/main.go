@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -32,8 +33,16 @@ Every command brings the schema up to date itself. Run "crm COMMAND -h" for its 
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// CRM_CPUPROFILE=FILE writes a CPU profile of the whole run (the
+	// benchmarks set it; the profile is complete when the command ends cleanly).
+	if path := os.Getenv("CRM_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(f) // the file is closed by the exit
+		}
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
+	pprof.StopCPUProfile()
 	os.Exit(code)
 }
 

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -17,10 +18,15 @@ import (
 // the words of its parts), and a phone is indexed by its E.164 digits and by
 // its national number (so "+49 151 2345" and "0151 2345" both find it).
 
-var fold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// A chain of transformers keeps state while it runs, so it cannot be shared
+// by goroutines at once (an import and a customer made by hand: a shared one
+// panicked in the tests); each call takes one of its own from the pool.
+var folds = sync.Pool{New: func() any { return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC) }}
 
 // searchWords splits text into folded words.
 func searchWords(s string) []string {
+	fold := folds.Get().(transform.Transformer)
+	defer folds.Put(fold)
 	f, _, err := transform.String(fold, strings.ToLower(s))
 	if err != nil {
 		f = strings.ToLower(s)

@@ -22,9 +22,9 @@ const maxBatchBytes = 16 << 20
 const maxReportCell = 64 << 10
 
 // Run imports a queued (or interrupted) import from its saved position to
-// the end. Each batch of rows and the import's counters and position are
-// written in one transaction, so a crash at any moment loses nothing and
-// repeats nothing. progress is called after every batch. Run returns nil when
+// the end. The rows and the import's counters and position are written in
+// the same transactions, so a crash at any moment loses nothing and repeats
+// nothing. progress is called after every transaction. Run returns nil when
 // there is nothing to do (ended, canceled, taken over by another process).
 func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob)) error {
 	runner := token()
@@ -74,34 +74,15 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 	defer rows.Close()
 	batch := make([]*Row, 0, s.BatchRows)
 	for {
-		batch = batch[:0]
-		var end int64
-		var size int
-		var readErr error
-		for len(batch) < s.BatchRows && size < maxBatchBytes {
-			rec, off, err := rows.Next()
-			if err != nil {
-				readErr = err
-				break
-			}
-			r := ck.check(j.Processed+int64(len(batch))+1, rec)
-			for _, c := range rec {
-				size += len(c)
-			}
-			batch = append(batch, r)
-			end = off
+		stop, readErr, err := s.commitTx(ctx, j, actor, runner, ck, rows, batch)
+		if err != nil {
+			return err
 		}
-		if len(batch) > 0 {
-			stop, err := s.commitBatch(ctx, j, actor, runner, ck.cat, batch, end)
-			if err != nil {
-				return err
-			}
-			if progress != nil {
-				progress(*j)
-			}
-			if stop {
-				return nil
-			}
+		if progress != nil {
+			progress(*j)
+		}
+		if stop {
+			return nil
 		}
 		if errors.Is(readErr, io.EOF) {
 			break
@@ -132,28 +113,69 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 	return nil
 }
 
-// commitBatch writes one batch with the import's new counters and position.
-// It reports stop when the import was canceled or taken over (the batch is
-// then rolled back, uncounted and unwritten).
-func (s *Service) commitBatch(ctx context.Context, j *crm.ImportJob, actor *crm.User, runner string, cat *Catalog, batch []*Row, end int64) (bool, error) {
+// txTime bounds how long one transaction of an import goes on reading
+// batches, so that progress shows and a slow database still commits well
+// within StaleAfter.
+const txTime = 2 * time.Second
+
+// commitTx reads and writes batches of rows in one transaction, until it
+// holds TxRows rows or has run for txTime, and saves the import's new
+// counters and position in the same transaction. Memory holds one batch;
+// the transaction holds several because every commit rewrites the index
+// pages it changed, and the rows of an import change them all over.
+//
+// It reports stop when the import was canceled or taken over (the
+// transaction is then rolled back, uncounted and unwritten), and the error
+// that ended the reading (io.EOF at the end of the file) after committing
+// the rows before it.
+func (s *Service) commitTx(ctx context.Context, j *crm.ImportJob, actor *crm.User, runner string, ck *checker, rows *Rows,
+	batch []*Row) (stop bool, readErr error, err error) {
+	began := time.Now()
 	next := *j
-	err := s.Store.InTx(ctx, func(tx crm.Store) error {
-		res, err := s.applyBatch(ctx, tx, j, actor, cat, batch)
-		if err != nil {
-			return err
+	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		for n := int64(0); n < int64(max(s.TxRows, 1)) && (n == 0 || time.Since(began) < txTime); {
+			batch = batch[:0]
+			var end int64
+			var size int
+			for len(batch) < s.BatchRows && size < maxBatchBytes {
+				rec, off, err := rows.Next()
+				if err != nil {
+					readErr = err
+					break
+				}
+				r := ck.check(next.Processed+int64(len(batch))+1, rec)
+				for _, c := range rec {
+					size += len(c)
+				}
+				batch = append(batch, r)
+				end = off
+			}
+			if len(batch) > 0 {
+				res, err := s.applyBatch(ctx, tx, j, actor, ck.cat, batch)
+				if err != nil {
+					return err
+				}
+				next.Created += res.created
+				next.Updated += res.updated
+				next.Skipped += res.skipped
+				next.Failed += int64(len(res.errors))
+				next.Processed += int64(len(batch))
+				next.Offset = end
+				if err := tx.AddImportErrors(ctx, j.ID, res.errors); err != nil {
+					return err
+				}
+				n += int64(len(batch))
+			}
+			if readErr != nil {
+				break
+			}
 		}
-		next.Created += res.created
-		next.Updated += res.updated
-		next.Skipped += res.skipped
-		next.Failed += int64(len(res.errors))
-		next.Processed += int64(len(batch))
-		next.Offset = end
+		if next.Processed == j.Processed {
+			return nil // nothing read
+		}
 		next.UpdatedAt = s.now()
 		if next.Processed > next.Total {
 			next.Total = next.Processed
-		}
-		if err := tx.AddImportErrors(ctx, j.ID, res.errors); err != nil {
-			return err
 		}
 		return tx.SaveImportProgress(ctx, &next, runner)
 	})
@@ -162,13 +184,13 @@ func (s *Service) commitBatch(ctx context.Context, j *crm.ImportJob, actor *crm.
 		if gerr == nil {
 			*j = *cur
 		}
-		return true, nil
+		return true, nil, nil
 	}
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	*j = next
-	return false, nil
+	return false, readErr, nil
 }
 
 type batchResult struct {

@@ -41,7 +41,7 @@ func TestRunBatches(t *testing.T) {
 		const rows = 12_345
 		path := genFile(t, rows)
 		s := New(db, t.TempDir(), nil)
-		s.BatchRows = 1000
+		s.BatchRows, s.TxRows = 1000, 1000
 		u := admin(t, db)
 		for _, mode := range []string{ModeCreate, ModeCreate, ModeUpsert} {
 			j, _, err := s.Register(t.Context(), u, "f.csv", path, 0)

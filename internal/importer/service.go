@@ -36,13 +36,17 @@ type Service struct {
 	// Enqueue starts the background job of an import (River in production).
 	Enqueue func(ctx context.Context, importID int64) error
 	Now     func() time.Time
-	// BatchRows is how many rows go into one transaction.
+	// BatchRows is how many rows are read, checked and written at once
+	// (what the import holds in memory).
 	BatchRows int
+	// TxRows is how many rows one transaction holds at most (whole batches;
+	// a transaction also ends after two seconds).
+	TxRows int
 }
 
 // New returns the service; dir keeps the uploads.
 func New(s crm.Store, dir string, enqueue func(ctx context.Context, importID int64) error) *Service {
-	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000}
+	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000, TxRows: 50_000}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

@@ -105,7 +105,7 @@ func TestDeterministic(t *testing.T) {
 func TestInvariantsSQLite(t *testing.T) {
 	db := openSQLite(t)
 	checkInvariants(t, db, run(t, db, 7, 2000))
-	for p, want := range map[string]int{"foreign_keys": 1, "synchronous": 1, "ignore_check_constraints": 0, "cache_size": -65536} {
+	for p, want := range map[string]int{"foreign_keys": 1, "synchronous": 1, "ignore_check_constraints": 0, "cache_size": -16384} { // the writer's pragmas (store/sqlite)
 		if got := count(t, db, `PRAGMA `+p); got != want {
 			t.Errorf("PRAGMA %s = %d after seeding, want %d", p, got, want)
 		}

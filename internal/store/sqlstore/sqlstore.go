@@ -36,6 +36,13 @@ type Dialect interface {
 	LongRead(ctx context.Context, conn *sql.Conn) (restore func(), err error)
 }
 
+// Copier is a Dialect that can bulk-load rows into a table on the
+// connection of a transaction (PostgreSQL's COPY). Bulk work uses it when
+// the dialect has it and multi-row INSERTs otherwise.
+type Copier interface {
+	CopyFrom(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error
+}
+
 // Querier is what *sql.DB and *sql.Tx have in common.
 type Querier = querier
 
@@ -52,7 +59,7 @@ type Store struct {
 	w     *sql.DB   // the writer (SQLite: one connection)
 	r     *sql.DB   // readers (may be the same pool as w)
 	tx    *sql.Tx   // set inside InTx
-	conn  *sql.Conn // set to read on one pinned connection (ExportCustomers)
+	conn  *sql.Conn // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
 	stmts *sync.Map // SQL text -> *sql.Stmt prepared on w, shared with transactions
 }
 
@@ -109,7 +116,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err erro
 	if s.tx != nil {
 		return fn(s) // already in one: join it
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	// The transaction runs on a connection of its own, so that engine
+	// features outside database/sql (COPY) can join it.
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -124,7 +138,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err erro
 		}
 		err = tx.Commit()
 	}()
-	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, stmts: s.stmts})
+	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, conn: conn, stmts: s.stmts})
 }
 
 // inTx runs fn in a transaction of this package's own type.
