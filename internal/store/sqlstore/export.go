@@ -219,16 +219,7 @@ func idRange(col string, ids []int64) (string, []any) {
 	if int64(len(ids))*2 >= hi-lo+1 {
 		return col + " BETWEEN $1 AND $2", []any{lo, hi}
 	}
-	var b strings.Builder
-	b.WriteString(col + " IN (")
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatInt(id, 10))
-	}
-	b.WriteByte(')')
-	return b.String(), nil
+	return col + " IN " + inList(ids), nil
 }
 
 // textSQL writes a text as "<bytes>:<text>", so that any text (separators,
