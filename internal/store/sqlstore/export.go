@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
@@ -74,10 +75,19 @@ func (s *Store) ExportCustomers(ctx context.Context, f crm.CustomerFilter, chunk
 	}
 	jobs := make(chan job)
 	results := make(chan result, exportLoaders)
-	go func() { // the ids, a chunk at a time
+	// at most this many chunks are read and not yet handed to fn, however
+	// far one loader runs ahead of the other
+	inflight := make(chan struct{}, exportLoaders+1)
+	var paging sync.WaitGroup
+	paging.Go(func() { // the ids, a chunk at a time
 		defer close(jobs)
 		var after int64
 		for seq := 0; ; seq++ {
+			select {
+			case inflight <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			ids, err := pins[0].CustomerIDs(ctx, f, after, chunk)
 			if err != nil {
 				cancel(err)
@@ -93,31 +103,26 @@ func (s *Store) ExportCustomers(ctx context.Context, f crm.CustomerFilter, chunk
 			}
 			after = ids[len(ids)-1]
 		}
-	}()
-	loaded := make(chan struct{})
-	go func() {
-		defer close(loaded)
-		done := make(chan struct{}, exportLoaders)
-		for _, p := range pins[1:] {
-			go func() {
-				defer func() { done <- struct{}{} }()
-				for j := range jobs {
-					cs, err := p.exportChunk(ctx, j.ids, names)
-					if err != nil {
-						cancel(err)
-						return
-					}
-					select {
-					case results <- result{j.seq, cs}:
-					case <-ctx.Done():
-						return
-					}
+	})
+	var loaders sync.WaitGroup
+	for _, p := range pins[1:] {
+		loaders.Go(func() {
+			for j := range jobs {
+				cs, err := p.exportChunk(ctx, j.ids, names)
+				if err != nil {
+					cancel(err)
+					return
 				}
-			}()
-		}
-		for range exportLoaders {
-			<-done
-		}
+				select {
+				case results <- result{j.seq, cs}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		loaders.Wait()
 		close(results)
 	}()
 	// hand the chunks to fn in order
@@ -132,6 +137,7 @@ func (s *Store) ExportCustomers(ctx context.Context, f crm.CustomerFilter, chunk
 				cancel(err)
 				break
 			}
+			<-inflight
 		}
 		if ctx.Err() != nil {
 			break
@@ -140,7 +146,7 @@ func (s *Store) ExportCustomers(ctx context.Context, f crm.CustomerFilter, chunk
 	cancel(nil)
 	for range results { // let the loaders see the end
 	}
-	<-loaded
+	paging.Wait() // every goroutine is done with its connection
 	if err := parent.Err(); err != nil {
 		return err
 	}
