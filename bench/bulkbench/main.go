@@ -48,16 +48,7 @@ func main() {
 	flag.BoolVar(&withExport, "export", true, "measure the export too")
 	flag.Parse()
 	ctx := context.Background()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer profile(*cpuprofile)()
 	fmt.Printf("## Bulk operations at %s customers (%s, %d cores, %s)\n\n", thousands(*n), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
 	fmt.Println("| engine | operation | result | target | met |")
 	fmt.Println("|---|---|---|---|---|")
@@ -226,16 +217,7 @@ func exportChild(dsn string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if p := os.Getenv("BULKBENCH_EXPORT_PROFILE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer profile(os.Getenv("BULKBENCH_EXPORT_PROFILE"))()
 	start := time.Now()
 	rows, err := exporter.Write(ctx, db, q, io.Discard, nil)
 	if err != nil {
@@ -243,6 +225,21 @@ func exportChild(dsn string) {
 	}
 	secs := time.Since(start).Seconds()
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{"Rows": rows, "Secs": secs, "PeakK": peakRSSKiB()})
+}
+
+// profile writes a CPU profile to path ("" for none) until the returned func runs.
+func profile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	return pprof.StopCPUProfile
 }
 
 // peakRSSKiB is this process's peak resident memory (VmHWM).
