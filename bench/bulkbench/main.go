@@ -1,7 +1,11 @@
 // Command bulkbench measures the bulk operations of the customer table at a
 // million customers, on SQLite and PostgreSQL, and prints a Markdown table:
 //
-//	go run ./bench/bulkbench [--customers 1000000] [--engines sqlite,postgres]
+//	go run ./bench/bulkbench [--customers 1000000] [--engines sqlite,postgres] [--export=false]
+//	go run ./bench/bulkbench --floor
+//
+// --floor prints the engine floor instead (floor.go): what the same rows cost
+// the engine alone, by bare statements on copies of the tables.
 //
 // Its databases are its own (bulk actions change data): a SQLite file under
 // /tmp/crm-bench and a PostgreSQL database crm_bulkbench_<N>, seeded when
@@ -46,16 +50,30 @@ func main() {
 	pgServer := flag.String("postgres", envOr("CRM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bulk operations to this file")
 	flag.BoolVar(&withExport, "export", true, "measure the export too")
+	floorOnly := flag.Bool("floor", false, "measure the engine floor instead: the same rows written and read by bare statements on copies of the tables")
 	flag.Parse()
 	ctx := context.Background()
 	defer profile(*cpuprofile)()
-	fmt.Printf("## Bulk operations at %s customers (%s, %d cores, %s)\n\n", thousands(*n), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
-	fmt.Println("| engine | operation | result | target | met |")
-	fmt.Println("|---|---|---|---|---|")
+	if *floorOnly {
+		fmt.Printf("## Engine floor at %s customers (%s, %d cores, %s)\n\n", thousands(*n), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
+		fmt.Println("| engine | statements, on a copy of the tables | seconds |")
+		fmt.Println("|---|---|---:|")
+	} else {
+		fmt.Printf("## Bulk operations at %s customers (%s, %d cores, %s)\n\n", thousands(*n), time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
+		fmt.Println("| engine | operation | result | target | met |")
+		fmt.Println("|---|---|---|---|---|")
+	}
 	for _, e := range strings.Split(*engines, ",") {
 		dsn := filepath.Join(os.TempDir(), "crm-bench", fmt.Sprintf("bulk-%d.db", *n))
 		if e == "postgres" {
 			dsn = pgDatabase(ctx, *pgServer, fmt.Sprintf("crm_bulkbench_%d", *n))
+		}
+		if *floorOnly {
+			seeded(ctx, e, dsn, *n).Close()
+			if err := floor(ctx, e, dsn); err != nil {
+				log.Fatalf("%s: %v", e, err)
+			}
+			continue
 		}
 		run(ctx, e, dsn, *n)
 	}
@@ -65,21 +83,8 @@ func main() {
 var withExport bool
 
 func run(ctx context.Context, engine, dsn string, n int) {
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		log.Fatal(err)
-	}
+	db := seeded(ctx, engine, dsn, n)
 	defer db.Close()
-	page, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Archived: crm.ArchivedAll}, Limit: 1})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if page.Total == 0 {
-		log.Printf("%s: seeding %d customers (once)", engine, n)
-		if _, err := seed.Run(ctx, db, seed.Options{Customers: n, Seed: 1, HashPassword: func(p string) (string, error) { return "x:" + p, nil }}); err != nil {
-			log.Fatal(err)
-		}
-	}
 	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
 	if err != nil {
 		log.Fatal(err)
@@ -116,6 +121,25 @@ func run(ctx context.Context, engine, dsn string, n int) {
 		export(engine, dsn)
 	}
 	merge(ctx, engine, db, svc, admin)
+}
+
+// seeded opens the benchmark's database, seeding it the first time.
+func seeded(ctx context.Context, engine, dsn string, n int) *store.DB {
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	page, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Archived: crm.ArchivedAll}, Limit: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if page.Total == 0 {
+		log.Printf("%s: seeding %d customers (once)", engine, n)
+		if _, err := seed.Run(ctx, db, seed.Options{Customers: n, Seed: 1, HashPassword: func(p string) (string, error) { return "x:" + p, nil }}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return db
 }
 
 // export measures an export of every customer, in a child process so that
