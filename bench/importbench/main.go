@@ -31,6 +31,7 @@ func main() {
 	pg := flag.String("pg", os.Getenv("CRM_TEST_POSTGRES"), "a PostgreSQL server to also measure on (a fresh database is created)")
 	flag.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile of each server to `PREFIX`-<engine>.prof")
 	engines := flag.String("engines", "sqlite,postgres", "the engines to measure (postgres only with -pg or CRM_TEST_POSTGRES)")
+	flag.BoolVar(&reimport, "reimport", false, "then import the same file again in upsert mode: every row an existing customer")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "importbench-")
 	check(err)
@@ -43,8 +44,8 @@ func main() {
 	file := filepath.Join(dir, "customers.csv")
 	size := generate(file, *rows)
 	fmt.Printf("file: %d rows, %.1f MB, standard columns\n\n", *rows, float64(size)/1e6)
-	fmt.Println("| engine | rows | seconds | rows/s | peak RSS (MB) | load average after |")
-	fmt.Println("|---|---:|---:|---:|---:|---|")
+	fmt.Println("| engine | mode | rows | seconds | rows/s | peak RSS (MB) | load average after |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---|")
 	if strings.Contains(*engines, "sqlite") {
 		measure(bin, "sqlite", filepath.Join(dir, "bench.db"), dir, file, *rows)
 	}
@@ -76,7 +77,10 @@ func generate(path string, rows int) int64 {
 	return st.Size()
 }
 
-var cpuprofile string
+var (
+	cpuprofile string
+	reimport   bool
+)
 
 var runningAt = regexp.MustCompile(`running at (http://\S+)`)
 
@@ -115,6 +119,14 @@ func measure(bin, engine, dsn, dir, file string, rows int) {
 	}
 	go io.Copy(io.Discard, stdout)
 
+	importOnce(base, tok, engine, file, "create", rows, cmd.Process.Pid)
+	if reimport {
+		importOnce(base, tok, engine, file, "upsert", rows, cmd.Process.Pid)
+	}
+}
+
+// importOnce uploads file, submits it in mode and prints a line when it is done.
+func importOnce(base, tok, engine, file, mode string, rows, pid int) {
 	start := time.Now()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -126,8 +138,15 @@ func measure(bin, engine, dsn, dir, file string, rows int) {
 		mw.Close()
 		pw.Close()
 	}()
-	var up struct{ ID int64 }
+	var up struct {
+		ID      int64
+		Mapping map[string]*string
+	}
 	call(http.MethodPost, base+"/api/v1/imports", tok, mw.FormDataContentType(), pr, &up)
+	if mode != "create" {
+		body, _ := json.Marshal(map[string]any{"mapping": up.Mapping, "mode": mode})
+		call(http.MethodPut, fmt.Sprintf("%s/api/v1/imports/%d/mapping", base, up.ID), tok, "application/json", bytes.NewReader(body), nil)
+	}
 	call(http.MethodPost, fmt.Sprintf("%s/api/v1/imports/%d/submit", base, up.ID), tok, "", nil, nil)
 	var j struct {
 		Status                                       string
@@ -136,18 +155,18 @@ func measure(bin, engine, dsn, dir, file string, rows int) {
 	var peak int64
 	for {
 		time.Sleep(100 * time.Millisecond)
-		peak = max(peak, vmHWM(cmd.Process.Pid))
+		peak = max(peak, vmHWM(pid))
 		call(http.MethodGet, fmt.Sprintf("%s/api/v1/imports/%d", base, up.ID), tok, "", nil, &j)
 		if j.Status == "done" || j.Status == "failed" || j.Status == "canceled" {
 			break
 		}
 	}
 	secs := time.Since(start).Seconds()
-	peak = max(peak, vmHWM(cmd.Process.Pid))
-	if j.Status != "done" || j.Created != int64(rows) {
-		fail("%s: import ended %s: %+v", engine, j.Status, j)
+	peak = max(peak, vmHWM(pid))
+	if done := map[string]int64{"create": j.Created, "upsert": j.Updated}[mode]; j.Status != "done" || done != int64(rows) {
+		fail("%s: %s import ended %s: %+v", engine, mode, j.Status, j)
 	}
-	fmt.Printf("| %s | %d | %.1f | %.0f | %.0f | %s |\n", engine, rows, secs, float64(rows)/secs, float64(peak)/1024, loadavg())
+	fmt.Printf("| %s | %s | %d | %.1f | %.0f | %.0f | %s |\n", engine, mode, rows, secs, float64(rows)/secs, float64(peak)/1024, loadavg())
 }
 
 func call(method, url, tok, ctype string, body io.Reader, out any) {
