@@ -66,6 +66,9 @@ type CustomerStore interface {
 	CreateCustomer(ctx context.Context, c NewCustomer) (int64, error)
 	// GetCustomer returns one customer whole, with contacts.
 	GetCustomer(ctx context.Context, id int64) (*Customer, error)
+	// GetCustomers returns whole customers as GetCustomer does, in id order,
+	// leaving out ids that are no customer: one read for a batch of them.
+	GetCustomers(ctx context.Context, ids []int64) ([]*Customer, error)
 	UpdateCustomer(ctx context.Context, id int64, p CustomerPatch, now time.Time) error
 	// SetOwner changes the owner when the current owner equals expect (nil =
 	// unclaimed) or when expect is AnyOwner. It reports whether it changed.

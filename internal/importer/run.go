@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -314,8 +315,31 @@ func (s *Service) applyBatch(ctx context.Context, tx crm.Store, j *crm.ImportJob
 		return nil, err
 	}
 	res.created += int64(len(out))
+	// the customers the updates change, read in one go; one met again in
+	// the same batch is read again, with the earlier row's changes
+	ids := make([]int64, len(updates))
+	for i, r := range updates {
+		ids[i] = updateOf[r]
+	}
+	loaded, err := tx.GetCustomers(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	current := make(map[int64]*crm.Customer, len(loaded))
+	for _, c := range loaded {
+		current[c.ID] = c
+	}
+	logged := make([]crm.Activity, 0, len(updates))
 	for _, r := range updates {
-		reason, err := s.update(ctx, tx, j, actor, cat, updateOf[r], r, companyIDs, tagIDs)
+		id := updateOf[r]
+		c, ok := current[id]
+		if !ok {
+			if c, err = tx.GetCustomer(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		delete(current, id)
+		entry, reason, err := s.update(ctx, tx, j, actor, cat, c, r, companyIDs, tagIDs)
 		if err != nil {
 			return nil, err
 		}
@@ -323,24 +347,28 @@ func (s *Service) applyBatch(ctx context.Context, tx crm.Store, j *crm.ImportJob
 			failRow(r, reason)
 			continue
 		}
+		logged = append(logged, entry)
 		res.updated++
+	}
+	if err := tx.AddActivities(ctx, logged); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
 
-// update applies a row to an existing customer: the values the row gives
-// replace the customer's, contacts and tags are added. It returns a reason
-// when the row may not be applied (nothing is written then).
-func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, actor *crm.User, cat *Catalog, id int64, r *Row,
-	companyIDs, tagIDs map[string]int64) (string, error) {
-	c, err := tx.GetCustomer(ctx, id)
-	if err != nil {
-		return "", err
-	}
+// update applies a row to an existing customer c: the values the row gives
+// replace the customer's, contacts, tags and the segment are added when
+// missing. It returns the activity entry that logs the row, for the caller
+// to write with the batch's, or a reason when the row may not be applied
+// (nothing is written then).
+func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, actor *crm.User, cat *Catalog, c *crm.Customer, r *Row,
+	companyIDs, tagIDs map[string]int64) (crm.Activity, string, error) {
+	id := c.ID
 	now := s.now()
+	none := crm.Activity{}
 	changeOwner := r.OwnerID != nil && (c.Owner == nil || c.Owner.ID != *r.OwnerID)
 	if changeOwner && c.Owner != nil && !actor.IsAdmin() {
-		return fmt.Sprintf("owner_email: customer #%d belongs to %s; only an admin can reassign.", id, c.Owner.Name), nil
+		return none, fmt.Sprintf("owner_email: customer #%d belongs to %s; only an admin can reassign.", id, c.Owner.Name), nil
 	}
 	var p crm.CustomerPatch
 	fields := []string{}
@@ -371,7 +399,7 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 	}
 	if !p.Empty() {
 		if err := tx.UpdateCustomer(ctx, id, p, now); err != nil {
-			return "", err
+			return none, "", err
 		}
 	}
 	have := map[string]bool{}
@@ -381,28 +409,34 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 	for ch, v := range map[crm.Channel]string{crm.ChannelPhone: r.Phone, crm.ChannelLinkedIn: r.LinkedIn} {
 		if v != "" && !have[string(ch)+" "+v] {
 			if err := tx.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: ch, Value: v}, now); err != nil {
-				return "", err
+				return none, "", err
 			}
 			fields = append(fields, string(ch))
 		}
 	}
-	if len(r.Tags) > 0 {
-		ids := make([]int64, len(r.Tags))
-		for i, t := range r.Tags {
-			ids[i] = tagIDs[crm.NameKey(t)]
+	hasTag := map[string]bool{}
+	for _, t := range c.Tags {
+		hasTag[crm.NameKey(t)] = true
+	}
+	var newTags []int64
+	for _, t := range r.Tags {
+		if !hasTag[crm.NameKey(t)] {
+			newTags = append(newTags, tagIDs[crm.NameKey(t)])
 		}
-		n, err := tx.AddCustomerTags(ctx, id, ids, now)
+	}
+	if len(newTags) > 0 {
+		n, err := tx.AddCustomerTags(ctx, id, newTags, now)
 		if err != nil {
-			return "", err
+			return none, "", err
 		}
 		if n > 0 {
 			fields = append(fields, "tags")
 		}
 	}
-	if r.SegmentID != nil {
+	if r.SegmentID != nil && !slices.Contains(c.Segments, *r.SegmentID) {
 		n, err := tx.AddSegmentMembers(ctx, *r.SegmentID, []int64{id}, now)
 		if err != nil {
-			return "", err
+			return none, "", err
 		}
 		if n > 0 {
 			fields = append(fields, "segment_id")
@@ -412,7 +446,7 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 		if cur, ok := c.Scores[k]; !ok || cur != v {
 			vv := v
 			if err := tx.SetScore(ctx, id, cat.Products[k].ID, &vv, now); err != nil {
-				return "", err
+				return none, "", err
 			}
 			fields = append(fields, "score:"+k)
 		}
@@ -420,23 +454,28 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 	for k, v := range r.Custom {
 		vv := v
 		if err := tx.SetCustomValue(ctx, id, cat.Fields[k].ID, &vv, now); err != nil {
-			return "", err
+			return none, "", err
 		}
 		fields = append(fields, "custom:"+k)
 	}
 	if changeOwner {
 		if _, err := tx.SetOwner(ctx, id, r.OwnerID, crm.OwnerExpectation{Any: true}, now); err != nil {
-			return "", err
+			return none, "", err
 		}
 		var from any
 		if c.Owner != nil {
 			from = c.Owner.ID
 		}
 		if err := activity(ctx, tx, actor, id, crm.ActOwnerChanged, map[string]any{"from": from, "to": *r.OwnerID, "source": "import"}, now); err != nil {
-			return "", err
+			return none, "", err
 		}
 	}
-	return "", activity(ctx, tx, actor, id, crm.ActImported, map[string]any{"import_id": j.ID, "row": r.Num, "fields": fields}, now)
+	data, err := json.Marshal(map[string]any{"import_id": j.ID, "row": r.Num, "fields": fields})
+	if err != nil {
+		return none, "", err
+	}
+	return crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
+		Kind: crm.ActImported, Data: data, At: now}, "", nil
 }
 
 func activity(ctx context.Context, tx crm.Store, actor *crm.User, id int64, kind string, data any, now time.Time) error {

@@ -1,9 +1,11 @@
 package importer
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +70,90 @@ func TestRunBatches(t *testing.T) {
 		var customers, emails int
 		if err := db.SQL.QueryRow(`SELECT count(*), count(DISTINCT primary_email) FROM customers`).Scan(&customers, &emails); err != nil || customers != rows || emails != rows {
 			t.Fatalf("%d customers, %d e-mails, %v", customers, emails, err)
+		}
+	})
+}
+
+// An upsert reads the batch's customers at once and logs, for each row, the
+// fields that row changed: a value, tag or segment the customer already has
+// is not a change, and a second row for the same customer is compared with
+// what the first row left.
+func TestUpsertLogsWhatEachRowChanged(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := New(db, t.TempDir(), nil)
+		u := admin(t, db)
+		seg := &crm.Segment{Name: "Fair", CreatedAt: time.Now()}
+		if err := db.CreateSegment(ctx, seg); err != nil {
+			t.Fatal(err)
+		}
+		run := func(mode, content string) *crm.ImportJob {
+			t.Helper()
+			path := filepath.Join(t.TempDir(), "f.csv")
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			j, _, err := s.Register(ctx, u, "f.csv", path, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SetMapping(ctx, u, j.ID, nil, mode); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Submit(ctx, u, j.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Run(ctx, j.ID, func(crm.ImportJob) {}); err != nil {
+				t.Fatal(err)
+			}
+			j, _ = db.GetImport(ctx, j.ID)
+			return j
+		}
+		header := "first_name,last_name,email,tags,segment_id\n"
+		segID := fmt.Sprint(seg.ID)
+		run(ModeCreate, header+"Ann,Berg,ann@example.com,vip,"+segID+"\nBo,Lind,bo@example.com,,\n")
+		j := run(ModeUpsert, header+
+			"Xena,Berg,ann@example.com,VIP,"+segID+"\n"+ // a new first name; the tag and segment she has
+			"Xena,Berg,ann@example.com,vip;new,"+segID+"\n"+ // the same name again, one new tag
+			"Bo,Lind,bo@example.com,,\n") // nothing new
+		if j.Updated != 3 || j.Created != 0 || j.Failed != 0 {
+			t.Fatalf("upsert %+v", j)
+		}
+		fields := func(email string) []string {
+			t.Helper()
+			page, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: email}, Limit: 2})
+			if err != nil || len(page.Items) != 1 {
+				t.Fatalf("%s: %v %v", email, page, err)
+			}
+			acts, err := db.ListActivity(ctx, page.Items[0].ID, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, a := range acts {
+				if a.Kind == crm.ActImported {
+					var d struct{ Fields []string }
+					if err := json.Unmarshal(a.Data, &d); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, strings.Join(d.Fields, "+"))
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		if got := fields("ann@example.com"); !slices.Equal(got, []string{"first_name+full_name", "tags"}) {
+			t.Fatalf("ann's import entries: %q", got)
+		}
+		if got := fields("bo@example.com"); !slices.Equal(got, []string{""}) {
+			t.Fatalf("bo's import entries: %q", got)
+		}
+		ann, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: "ann@example.com"}, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := ann.Items[0]; c.FirstName != "Xena" || strings.Join(c.Tags, ",") != "new,vip" || len(c.Segments) != 1 {
+			t.Fatalf("ann after the upsert %+v", c)
 		}
 	})
 }

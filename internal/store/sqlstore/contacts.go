@@ -39,24 +39,6 @@ func scanContact(row interface{ Scan(...any) error }) (*crm.Contact, error) {
 const channelOrder = `CASE k.channel WHEN 'email' THEN 0 WHEN 'phone' THEN 1 WHEN 'linkedin' THEN 2 WHEN 'whatsapp' THEN 3
 	WHEN 'telegram' THEN 4 WHEN 'website' THEN 5 ELSE 6 END`
 
-func (s *Store) listContacts(ctx context.Context, customerID int64) ([]crm.Contact, error) {
-	rows, err := s.rq().QueryContext(ctx, `SELECT `+contactCols+contactFrom+
-		` WHERE k.customer_id = $1 AND k.removed_at IS NULL ORDER BY `+channelOrder+`, k.is_primary DESC, k.id`, customerID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []crm.Contact{}
-	for rows.Next() {
-		k, err := scanContact(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *k)
-	}
-	return out, rows.Err()
-}
-
 // AddContact inserts a normalised contact; the first of its channel becomes primary.
 func (s *Store) AddContact(ctx context.Context, k *crm.Contact, now time.Time) error {
 	v, err := crm.NormalizeContact(k.Channel, k.Value, "")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,19 +59,50 @@ func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (int64, e
 
 // GetCustomer returns one customer with everything that hangs off it.
 func (s *Store) GetCustomer(ctx context.Context, id int64) (*crm.Customer, error) {
-	c, err := scanCustomer(s.rq().QueryRowContext(ctx, `SELECT `+customerCols+customerFrom+` WHERE c.id = $1`, id))
-	if err != nil {
-		return nil, notFound(err, "customer")
-	}
-	if err := s.hydrate(ctx, []*crm.Customer{c}); err != nil {
-		return nil, err
-	}
-	contacts, err := s.listContacts(ctx, id)
+	cs, err := s.GetCustomers(ctx, []int64{id})
 	if err != nil {
 		return nil, err
 	}
-	c.Contacts = contacts
-	return c, nil
+	if len(cs) == 0 {
+		return nil, crm.NotFound("customer")
+	}
+	return cs[0], nil
+}
+
+// GetCustomers returns whole customers, as GetCustomer does, for a list of
+// ids, in id order; ids that are no customer are left out. The ids are
+// written into the SQL as numbers (inList), idChunk at a time.
+func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer, error) {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make([]*crm.Customer, 0, len(ids))
+	err := inChunks(ids, func(part []int64) error {
+		in := inList(part)
+		cs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Customer, error) { return scanCustomer(r) }, `SELECT `+customerCols+customerFrom+` WHERE c.id IN `+in+` ORDER BY c.id`)
+		if err != nil || len(cs) == 0 {
+			return err
+		}
+		if err := s.hydrate(ctx, cs); err != nil {
+			return err
+		}
+		byID := make(map[int64]*crm.Customer, len(cs))
+		for _, c := range cs {
+			c.Contacts = []crm.Contact{}
+			byID[c.ID] = c
+		}
+		contacts, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Contact, error) { return scanContact(r) }, `SELECT `+contactCols+contactFrom+
+			` WHERE k.customer_id IN `+in+` AND k.removed_at IS NULL ORDER BY k.customer_id, `+channelOrder+`, k.is_primary DESC, k.id`)
+		if err != nil {
+			return err
+		}
+		for _, k := range contacts {
+			byID[k.CustomerID].Contacts = append(byID[k.CustomerID].Contacts, *k)
+		}
+		out = append(out, cs...)
+		return nil
+	})
+	return out, err
 }
 
 // hydrate loads tags, segments, scores and custom values of a page of
@@ -80,12 +112,12 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 		return nil
 	}
 	byID := make(map[int64]*crm.Customer, len(cs))
-	ids := make([]any, len(cs))
+	ids := make([]int64, len(cs))
 	for i, c := range cs {
 		byID[c.ID] = c
 		ids[i] = c.ID
 	}
-	in := placeholders(1, len(ids))
+	in := inList(ids) // int64s from the database, written as numbers
 	type loader struct {
 		sql  string
 		scan func(rows *sql.Rows) error
@@ -137,7 +169,7 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 			}},
 	}
 	for _, l := range loaders {
-		rows, err := s.rq().QueryContext(ctx, l.sql, ids...)
+		rows, err := s.rq().QueryContext(ctx, l.sql)
 		if err != nil {
 			return err
 		}

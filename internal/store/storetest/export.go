@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -120,6 +121,23 @@ func testExport(t *testing.T, s crm.Store) {
 				t.Fatalf("chunk %d: exported\n%s\nthe drawer has\n%s", chunk, summary(c), summary(*full))
 			}
 		}
+	}
+	// GetCustomers: each customer of a batch whole and its own, as
+	// GetCustomer has it, in id order, without repeats or unknown ids
+	batch, err := s.GetCustomers(ctx, []int64{ids[3], ids[0], 987654, ids[4], ids[0], ids[1], ids[2]})
+	must(t, err)
+	if len(batch) != len(ids) {
+		t.Fatalf("GetCustomers gave %d customers, want %d", len(batch), len(ids))
+	}
+	for i, c := range batch {
+		one, err := s.GetCustomer(ctx, ids[i])
+		must(t, err)
+		if !reflect.DeepEqual(c, one) {
+			t.Fatalf("GetCustomers has\n%+v\nGetCustomer has\n%+v", c, one)
+		}
+	}
+	if none, err := s.GetCustomers(ctx, nil); err != nil || len(none) != 0 {
+		t.Fatalf("GetCustomers(nil) = %v, %v", none, err)
 	}
 	// the filter's meaning, with a sparse selection of ids
 	got := export(crm.CustomerFilter{IDs: []int64{ids[4], ids[0], ids[3]}}, 10)
