@@ -94,8 +94,15 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 			}
 			return readErr
 		}
-		if err := ctx.Err(); err != nil {
-			return err // a shutdown: the job runs again from the saved position
+		// let whoever waited for the database meanwhile go first: SQLite
+		// has one writer connection, which database/sql hands to a waiter
+		// picked at random, so that without this pause River's leader
+		// election could lose it to the next transaction twice running
+		// and time out
+		select {
+		case <-time.After(txPause):
+		case <-ctx.Done():
+			return ctx.Err() // a shutdown: the job runs again from the saved position
 		}
 	}
 	j.Status = crm.ImportDone
@@ -118,6 +125,10 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 // batches, so that progress shows and a slow database still commits well
 // within StaleAfter.
 const txTime = 2 * time.Second
+
+// txPause is how long an import leaves the database to others between two
+// transactions (under 1 % of one).
+const txPause = 20 * time.Millisecond
 
 // commitTx reads and writes batches of rows in one transaction, until it
 // holds TxRows rows or has run for txTime, and saves the import's new
