@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -463,6 +464,9 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 		}
 	}
 	for k, v := range r.Custom {
+		if cur, ok := c.Custom[k]; ok && sameJSON(v, cur) {
+			continue
+		}
 		vv := v
 		if err := tx.SetCustomValue(ctx, id, cat.Fields[k].ID, &vv, now); err != nil {
 			return none, "", err
@@ -487,6 +491,13 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 	}
 	return crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
 		Kind: crm.ActImported, Data: data, At: now}, "", nil
+}
+
+// sameJSON reports whether raw, a custom value as JSON text, decodes to cur,
+// the customer's value as the store decoded it.
+func sameJSON(raw string, cur any) bool {
+	var v any
+	return json.Unmarshal([]byte(raw), &v) == nil && reflect.DeepEqual(v, cur)
 }
 
 func activity(ctx context.Context, tx crm.Store, actor *crm.User, id int64, kind string, data any, now time.Time) error {

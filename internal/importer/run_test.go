@@ -87,6 +87,9 @@ func TestUpsertLogsWhatEachRowChanged(t *testing.T) {
 		if err := db.CreateSegment(ctx, seg); err != nil {
 			t.Fatal(err)
 		}
+		if err := db.CreateCustomField(ctx, &crm.CustomField{Key: "size", Label: "Size", Type: crm.FieldNumber, CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
 		run := func(mode, content string) *crm.ImportJob {
 			t.Helper()
 			path := filepath.Join(t.TempDir(), "f.csv")
@@ -109,13 +112,13 @@ func TestUpsertLogsWhatEachRowChanged(t *testing.T) {
 			j, _ = db.GetImport(ctx, j.ID)
 			return j
 		}
-		header := "first_name,last_name,email,tags,segment_id\n"
+		header := "first_name,last_name,email,tags,segment_id,size\n"
 		segID := fmt.Sprint(seg.ID)
-		run(ModeCreate, header+"Ann,Berg,ann@example.com,vip,"+segID+"\nBo,Lind,bo@example.com,,\n")
+		run(ModeCreate, header+"Ann,Berg,ann@example.com,vip,"+segID+",12.5\nBo,Lind,bo@example.com,,,7\n")
 		j := run(ModeUpsert, header+
-			"Xena,Berg,ann@example.com,VIP,"+segID+"\n"+ // a new first name; the tag and segment she has
-			"Xena,Berg,ann@example.com,vip;new,"+segID+"\n"+ // the same name again, one new tag
-			"Bo,Lind,bo@example.com,,\n") // nothing new
+			"Xena,Berg,ann@example.com,VIP,"+segID+",12.50\n"+ // a new first name; the tag, segment and size she has
+			"Xena,Berg,ann@example.com,vip;new,"+segID+",12.5\n"+ // the same name again, one new tag
+			"Bo,Lind,bo@example.com,,,8\n") // a new size
 		if j.Updated != 3 || j.Created != 0 || j.Failed != 0 {
 			t.Fatalf("upsert %+v", j)
 		}
@@ -145,7 +148,7 @@ func TestUpsertLogsWhatEachRowChanged(t *testing.T) {
 		if got := fields("ann@example.com"); !slices.Equal(got, []string{"first_name+full_name", "tags"}) {
 			t.Fatalf("ann's import entries: %q", got)
 		}
-		if got := fields("bo@example.com"); !slices.Equal(got, []string{""}) {
+		if got := fields("bo@example.com"); !slices.Equal(got, []string{"custom:size"}) {
 			t.Fatalf("bo's import entries: %q", got)
 		}
 		ann, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: "ann@example.com"}, Limit: 1})
