@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,10 +19,14 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/importer"
+	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
@@ -43,6 +48,7 @@ type tableOptions struct {
 	engines    []string
 	only       *regexp.Regexp
 	cpuprofile string
+	clients    int
 }
 
 func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,6 +64,7 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&engines, "engines", "sqlite,postgres", "engines to measure, comma-separated")
 	fs.StringVar(&only, "only", "", "measure only the queries whose name matches this regular expression")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the timed calls to `PREFIX`-<engine>.prof")
+	fs.IntVar(&o.clients, "clients", 1, "callers sending each query's calls at the same time (runs and warm-up calls are per caller)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench table [flags]\n\nTimes GET /api/v1/customers server-side on a seeded database of each engine\nand prints one Markdown table per engine.\n\nFlags:")
 		fs.PrintDefaults()
@@ -68,8 +75,8 @@ func cmdTable(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() > 0 {
 		return fmt.Errorf("table takes no arguments, only flags (got %q)", fs.Arg(0))
 	}
-	if o.customers < 1 || o.runs < 1 || o.warmup < 0 {
-		return errors.New("--customers and --runs must be at least 1, --warmup at least 0")
+	if o.customers < 1 || o.runs < 1 || o.warmup < 0 || o.clients < 1 {
+		return errors.New("--customers, --runs and --clients must be at least 1, --warmup at least 0")
 	}
 	if o.sqlitePath == "" {
 		o.sqlitePath = defaultSQLitePath(o.customers)
@@ -149,12 +156,27 @@ func tableFor(ctx context.Context, engine string, o tableOptions, stdout, stderr
 	}
 	defer db.Close()
 
+	// the handler and the background jobs, as `crm serve` builds them:
+	// River's leader election writes to the database every few seconds,
+	// and on SQLite each write makes every reader connection drop its page
+	// cache, so a benchmark without it measures a server that never is
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	acc := accounts.New(db)
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: customers.New(db),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	out := outreach.New(db, nil, "bench@example.com", "http://bench.invalid")
+	cs := customers.New(db)
+	queue, err := jobs.Open(db, out, cs, log)
 	if err != nil {
 		return err
 	}
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
+		Imports: importer.New(db, os.TempDir(), jobs.ImportEnqueuer(queue)), Log: log})
+	if err != nil {
+		return err
+	}
+	if err := queue.Start(ctx); err != nil {
+		return err
+	}
+	defer queue.Stop(context.Background())
 	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
 	if err != nil {
 		return fmt.Errorf("the demo admin %s: %w", seed.DemoAdminEmail, err)
@@ -206,20 +228,35 @@ func tableFor(ctx context.Context, engine string, o tableOptions, stdout, stderr
 			r.target = targetSearch
 		}
 		var times []time.Duration
-		for i := range o.warmup + o.runs {
-			d, page, err := c.get(params)
-			if err != nil {
-				return fmt.Errorf("%s: %w", q.name, err)
-			}
-			if i == 0 {
-				r.total = fmt.Sprint(page.Total)
-				if !page.TotalExact {
-					r.total += "+"
+		var mu sync.Mutex
+		var callers sync.WaitGroup
+		var failed error
+		for caller := range o.clients {
+			callers.Go(func() {
+				for i := range o.warmup + o.runs {
+					d, page, err := c.get(params)
+					mu.Lock()
+					if err != nil {
+						failed = cmp.Or(failed, fmt.Errorf("%s: %w", q.name, err))
+						mu.Unlock()
+						return
+					}
+					if caller == 0 && i == 0 {
+						r.total = fmt.Sprint(page.Total)
+						if !page.TotalExact {
+							r.total += "+"
+						}
+					}
+					if i >= o.warmup {
+						times = append(times, d)
+					}
+					mu.Unlock()
 				}
-			}
-			if i >= o.warmup {
-				times = append(times, d)
-			}
+			})
+		}
+		callers.Wait()
+		if failed != nil {
+			return failed
 		}
 		r.p50, r.p95 = percentile(times, 50), percentile(times, 95)
 		fmt.Fprintf(stderr, "%-8s %-60s p50 %7.1f ms  p95 %7.1f ms\n", engine, q.name, ms(r.p50), ms(r.p95))
@@ -228,8 +265,8 @@ func tableFor(ctx context.Context, engine string, o tableOptions, stdout, stderr
 
 	var n int
 	_ = db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM customers`).Scan(&n)
-	fmt.Fprintf(stdout, "\n## %s\n\n%s, %s customers (%s); %d timed calls per query after %d warm-up calls.\n\n",
-		map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[engine], engineVersion(ctx, db), group(n), where, o.runs, o.warmup)
+	fmt.Fprintf(stdout, "\n## %s\n\n%s, %s customers (%s); %d timed calls per query after %d warm-up calls, by %d caller(s) at once.\n\n",
+		map[string]string{"sqlite": "SQLite", "postgres": "PostgreSQL"}[engine], engineVersion(ctx, db), group(n), where, o.runs*o.clients, o.warmup, o.clients)
 	fmt.Fprintln(stdout, "| query | matches | p50 ms | p95 ms | target | meets it |")
 	fmt.Fprintln(stdout, "|---|---:|---:|---:|---:|---|")
 	for _, r := range results {
