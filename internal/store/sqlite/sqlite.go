@@ -47,6 +47,16 @@ const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=f
 // server's peak memory went from about 215 MB to 115-135 MB.
 const writerCacheKiB, readerCacheKiB = 16 << 10, 64 << 10
 
+// readerMmap is how much of the file readers map into memory (the most
+// this SQLite build allows). In WAL mode a reader drops its whole page
+// cache whenever another connection has written since its last read, and
+// River's leader election writes every few seconds: without the map every
+// reader read its pages again with a system call each into freshly
+// allocated cache pages, and the server held about 600 MB of them; with it,
+// pages of the file are read where the kernel caches them (measured in
+// docs/benchmarks.md, "Several users at once").
+const readerMmap = 2147418112
+
 // Open opens (creating when missing) the database file at path and migrates it.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
@@ -68,7 +78,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("migrating SQLite database %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", base+fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=query_only(1)", readerCacheKiB))
+	r, err := sql.Open("sqlite", readerDSN(base))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -85,6 +95,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("indexing SQLite database %s for search: %w", path, err)
 	}
 	return st, nil
+}
+
+// readerDSN is the data source of the readers, from the writer's base.
+func readerDSN(base string) string {
+	return base + fmt.Sprintf("&_pragma=cache_size(-%d)&_pragma=query_only(1)&_pragma=mmap_size(%d)", readerCacheKiB, readerMmap)
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -158,18 +173,31 @@ func (dialect) TimeText(expr string) string { return expr }
 // reads each page once (the operating system caches the file), and a pooled
 // reader's 64 MB cache, filled by one export, costs the process about twice
 // that (each page is a bigger allocation) and stays filled.
+//
+// It also reads without the file mapped: the map would make every page of
+// the database part of the process's resident memory for the export.
 func (dialect) LongRead(ctx context.Context, conn *sql.Conn) (func(), error) {
-	var size int64
+	var size, mapped int64
 	if err := conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&size); err != nil {
 		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -2048`); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA mmap_size`).Scan(&mapped); err != nil {
+		return nil, err
+	}
+	set := func(ctx context.Context, cache, mmap int64) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = %d`, cache))
+		if err == nil {
+			_, err = conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA mmap_size = %d`, mmap))
+		}
+		return err
+	}
+	if err := set(ctx, -2048, 0); err != nil {
 		return nil, err
 	}
 	return func() {
-		// the connection goes back to the pool: give it its cache back, or
-		// drop it from the pool if that fails
-		if _, err := conn.ExecContext(context.Background(), fmt.Sprintf(`PRAGMA cache_size = %d`, size)); err != nil {
+		// the connection goes back to the pool: give it its cache and map
+		// back, or drop it from the pool if that fails
+		if err := set(context.Background(), size, mapped); err != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}, nil
