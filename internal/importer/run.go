@@ -481,16 +481,16 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 		if c.Owner != nil {
 			from = c.Owner.ID
 		}
-		if err := activity(ctx, tx, actor, id, crm.ActOwnerChanged, map[string]any{"from": from, "to": *r.OwnerID, "source": "import"}, now); err != nil {
+		changed, err := activity(actor, id, crm.ActOwnerChanged, map[string]any{"from": from, "to": *r.OwnerID, "source": "import"}, now)
+		if err == nil {
+			err = tx.AddActivity(ctx, &changed)
+		}
+		if err != nil {
 			return none, "", err
 		}
 	}
-	data, err := json.Marshal(map[string]any{"import_id": j.ID, "row": r.Num, "fields": fields})
-	if err != nil {
-		return none, "", err
-	}
-	return crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
-		Kind: crm.ActImported, Data: data, At: now}, "", nil
+	imported, err := activity(actor, id, crm.ActImported, map[string]any{"import_id": j.ID, "row": r.Num, "fields": fields}, now)
+	return imported, "", err
 }
 
 // sameJSON reports whether raw, a custom value as JSON text, decodes to cur,
@@ -500,13 +500,11 @@ func sameJSON(raw string, cur any) bool {
 	return json.Unmarshal([]byte(raw), &v) == nil && reflect.DeepEqual(v, cur)
 }
 
-func activity(ctx context.Context, tx crm.Store, actor *crm.User, id int64, kind string, data any, now time.Time) error {
+// activity is an activity entry by actor about customer id.
+func activity(actor *crm.User, id int64, kind string, data any, now time.Time) (crm.Activity, error) {
 	b, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	return tx.AddActivity(ctx, &crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
-		Kind: kind, Data: b, At: now})
+	return crm.Activity{CustomerID: id, Actor: &crm.UserRef{ID: actor.ID, Name: actor.Name, Email: actor.Email},
+		Kind: kind, Data: b, At: now}, err
 }
 
 // countRows counts the data rows of a file (for progress and time left).
