@@ -207,9 +207,7 @@ func floorSQLite(ctx context.Context, source string) error {
 	if ids, err = spread(ctx, db, "customers", 4); err != nil {
 		return err
 	}
-	if err := measure(ctx, db, "sqlite", "tag's rows alone: INSERT customer_tags and activity, no customers change", ids,
-		`INSERT INTO customer_tags (customer_id, tag_id, added_at) SELECT id, 999999, `+now+` FROM customers WHERE id IN %s`,
-		`INSERT INTO activity (customer_id, user_id, kind, data, at) SELECT id, NULL, 'tagged', '{"tag":"x"}', `+now+` FROM customers WHERE id IN %s`); err != nil {
+	if err := measure(ctx, db, "sqlite", "tag's rows alone: INSERT customer_tags and activity, no customers change", ids, tagRows("", now)...); err != nil {
 		return err
 	}
 	// the export's floor reads the benchmark's own database, as an export does
@@ -294,11 +292,20 @@ func floorPostgres(ctx context.Context, dsn string) error {
 		return err
 	}
 	if err := measure(ctx, db, "postgres", "tag's rows alone: INSERT customer_tags and activity, no customers change, no foreign keys", ids,
-		`INSERT INTO floor_customer_tags (customer_id, tag_id, added_at) SELECT id, 999999, `+now+` FROM floor_customers WHERE id IN %s`,
-		`INSERT INTO floor_activity (customer_id, user_id, kind, data, at) SELECT id, NULL, 'tagged', '{"tag":"x"}', `+now+` FROM floor_customers WHERE id IN %s`); err != nil {
+		tagRows("floor_", now)...); err != nil {
 		return err
 	}
 	return readAll(ctx, db, "postgres")
+}
+
+// tagRows are the rows a tag writes for each customer besides the
+// customer's own (the membership and the activity entry), on the tables
+// named prefix+name, for an id list (%s).
+func tagRows(prefix, now string) []string {
+	return []string{
+		`INSERT INTO ` + prefix + `customer_tags (customer_id, tag_id, added_at) SELECT id, 999999, ` + now + ` FROM ` + prefix + `customers WHERE id IN %s`,
+		`INSERT INTO ` + prefix + `activity (customer_id, user_id, kind, data, at) SELECT id, NULL, 'tagged', '{"tag":"x"}', ` + now + ` FROM ` + prefix + `customers WHERE id IN %s`,
+	}
 }
 
 // importFloor inserts every customer of from into an empty copy with all
