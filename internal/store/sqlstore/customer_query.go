@@ -324,6 +324,13 @@ func (s *Store) countSQL(fl custFilter) string {
 	return "SELECT count(*) FROM (" + inner + " LIMIT " + fmt.Sprint(CountCap+1) + ") x"
 }
 
+// searchCountSQL counts the matches of a search without sets, as countSQL
+// does, and lists their ids when there are at most upTo.
+func (s *Store) searchCountSQL(fl custFilter, upTo int) string {
+	return fmt.Sprintf("SELECT count(*), CASE WHEN count(*) <= %d THEN string_agg(CAST(x.id AS TEXT), ',') END FROM (SELECT c.id FROM customers c%s LIMIT %d) x",
+		upTo, whereClause(append(slices.Clone(fl.conds), fl.search)), CountCap+1)
+}
+
 // activeLookup is how the count joins customers to a set. When the only
 // thing to check of each customer is that it is active, the narrow index
 // customers_active_id (ids of active customers) answers that without the
@@ -471,8 +478,15 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 	// customers, and an engine must compute the whole intersection before
 	// it can count one of them; so the count lists the ids, and a page of
 	// few matches is then read by id instead of intersecting the sets again.
+	//
+	// A search is the same for the page: when its matches fit on one page,
+	// the count hands their ids over with the total, and the page is read
+	// by id instead of searching again (a full e-mail address on
+	// PostgreSQL: two searches of 28 ms each, 55 ms, before).
 	var matched []int64
-	if len(fl.sets) > 1 {
+	sparse := false
+	switch {
+	case len(fl.sets) > 1:
 		ids, err := queryList(ctx, s.rq(), func(r *sql.Rows) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
@@ -481,15 +495,31 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 			return nil, err
 		}
 		matched, page.Total = ids, len(ids)
-	} else if err := s.rq().QueryRowContext(ctx, s.countSQL(fl), fl.args...).Scan(&page.Total); err != nil {
-		return nil, err
+	case fl.search != "" && len(fl.sets) == 0:
+		var ids sql.NullString
+		if err := s.rq().QueryRowContext(ctx, s.searchCountSQL(fl, limit+1), fl.args...).Scan(&page.Total, &ids); err != nil {
+			return nil, err
+		}
+		if ids.Valid {
+			for _, v := range strings.Split(ids.String, ",") {
+				id, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("search count: %q is not an id", v)
+				}
+				matched = append(matched, id)
+			}
+			sparse = true // every match is in hand: read them by id
+		}
+	default:
+		if err := s.rq().QueryRowContext(ctx, s.countSQL(fl), fl.args...).Scan(&page.Total); err != nil {
+			return nil, err
+		}
 	}
 	page.TotalExact = page.Total <= CountCap
 	if !page.TotalExact {
 		page.Total = CountCap
 	}
-	sparse := false
-	if fl.setLike() && page.TotalExact {
+	if !sparse && fl.setLike() && page.TotalExact {
 		var err error
 		if sparse, err = s.sparse(ctx, page.Total, limit+1); err != nil {
 			return nil, err
