@@ -243,6 +243,9 @@ type ImportStore interface {
 	// InsertImported adds new customers with everything hanging off them in
 	// few statements, and sets their IDs.
 	InsertImported(ctx context.Context, rows []ImportedCustomer, now time.Time) error
+	// RefreshStatistics brings the query planner's statistics up to date
+	// after a bulk load, on engines whose planner needs them.
+	RefreshStatistics(ctx context.Context) error
 	AddImportErrors(ctx context.Context, importID int64, errs []ImportError) error
 	// ListImportErrors pages the failed rows of an import by row number.
 	ListImportErrors(ctx context.Context, importID, afterRow int64, limit int) ([]ImportError, error)

@@ -119,6 +119,13 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 	if progress != nil {
 		progress(*j)
 	}
+	// the customer table's queries, and the next import's look-ups, are
+	// planned from statistics that a big import leaves far behind
+	if j.Created+j.Updated >= s.AnalyzeRows {
+		if err := s.Store.RefreshStatistics(ctx); err != nil {
+			return fmt.Errorf("import %d is done; refreshing the planner's statistics: %w", j.ID, err)
+		}
+	}
 	return nil
 }
 

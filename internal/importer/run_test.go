@@ -160,3 +160,43 @@ func TestUpsertLogsWhatEachRowChanged(t *testing.T) {
 		}
 	})
 }
+
+// An import of many customers leaves the planner fresh statistics (on
+// PostgreSQL; SQLite's planner uses none); a small one leaves them be.
+func TestBigImportRefreshesStatistics(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		s := New(db, t.TempDir(), nil)
+		s.AnalyzeRows = 100
+		u := admin(t, db)
+		estimate := func() float64 {
+			t.Helper()
+			if db.Pool == nil {
+				return 0
+			}
+			var n float64
+			if err := db.SQL.QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'customers'::regclass`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, c := range []struct {
+			rows int
+			want float64 // PostgreSQL's estimate of the customers afterwards
+		}{{50, -1}, {300, 300}} { // -1: never analyzed
+			j, _, err := s.Register(ctx, u, "f.csv", genFile(t, c.rows), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Submit(ctx, u, j.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Run(ctx, j.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := estimate(); db.Pool != nil && got != c.want {
+				t.Fatalf("after an import of %d rows PostgreSQL estimates %v customers, want %v", c.rows, got, c.want)
+			}
+		}
+	})
+}

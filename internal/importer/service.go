@@ -42,11 +42,14 @@ type Service struct {
 	// TxRows is how many rows one transaction holds at most (whole batches;
 	// a transaction also ends after two seconds).
 	TxRows int
+	// AnalyzeRows is how many customers an import must create or update
+	// for the store to refresh its planner's statistics at the end.
+	AnalyzeRows int64
 }
 
 // New returns the service; dir keeps the uploads.
 func New(s crm.Store, dir string, enqueue func(ctx context.Context, importID int64) error) *Service {
-	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000, TxRows: 50_000}
+	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000, TxRows: 50_000, AnalyzeRows: 10_000}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

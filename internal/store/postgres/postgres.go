@@ -155,6 +155,15 @@ func (dialect) TimeText(expr string) string {
 
 func (dialect) LongRead(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 
+// AnalyzeSQL refreshes the statistics of what an import writes: without
+// them, right after a million customers were imported, PostgreSQL took
+// "customer_id IN (5,000 ids)" for the whole of customer_tags and walked it
+// (490 ms a batch), and re-importing the file ran at 4,200 rows/s instead of
+// 15,300. About 2 s at a million customers.
+func (dialect) AnalyzeSQL() string {
+	return `ANALYZE customers, contacts, companies, customer_tags, segment_members, customer_scores, custom_values, activity`
+}
+
 // CopyFrom loads rows into table with COPY on conn, inside the transaction
 // open there: pgx's CopyFrom (DESIGN.md measured 440-500k rows/s) instead of
 // multi-row INSERTs, which parse and plan thousands of parameters per

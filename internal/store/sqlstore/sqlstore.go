@@ -43,6 +43,26 @@ type Copier interface {
 	CopyFrom(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error
 }
 
+// Analyzer is a Dialect whose planner plans from statistics that a bulk
+// load leaves behind (PostgreSQL: autovacuum refreshes them, but only
+// after its next nap, and never where it is turned off). SQLite's planner
+// has none unless ANALYZE is run, and the SQL is written not to need them.
+type Analyzer interface {
+	// AnalyzeSQL is the statement that refreshes the statistics of the
+	// tables a bulk load writes.
+	AnalyzeSQL() string
+}
+
+// RefreshStatistics runs the dialect's AnalyzeSQL, when it has one.
+func (s *Store) RefreshStatistics(ctx context.Context) error {
+	a, ok := s.d.(Analyzer)
+	if !ok {
+		return nil
+	}
+	_, err := s.wq().ExecContext(ctx, a.AnalyzeSQL())
+	return err
+}
+
 // Querier is what *sql.DB and *sql.Tx have in common.
 type Querier = querier
 
