@@ -50,7 +50,8 @@ func main() {
 		measure(bin, "sqlite", filepath.Join(dir, "bench.db"), dir, file, *rows)
 	}
 	if *pg != "" && strings.Contains(*engines, "postgres") {
-		dsn := freshPG(*pg)
+		dsn, drop := freshPG(*pg)
+		defer drop()
 		measure(bin, "postgres", dsn, dir, file, *rows)
 	}
 }
@@ -218,7 +219,9 @@ func vmHWM(pid int) int64 {
 	return 0
 }
 
-func freshPG(server string) string {
+// freshPG creates a database on server for one run and returns its DSN
+// and what drops it.
+func freshPG(server string) (string, func()) {
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, server)
 	check(err)
@@ -231,7 +234,16 @@ func freshPG(server string) string {
 	if k := strings.Index(server[i:], "?"); k >= 0 {
 		q = server[i+k:]
 	}
-	return server[:i+1] + name + q
+	return server[:i+1] + name + q, func() {
+		c, err := pgx.Connect(ctx, server)
+		if err == nil {
+			_, err = c.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
+			c.Close(ctx)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "importbench: dropping the database %s: %v\n", name, err)
+		}
+	}
 }
 
 func check(err error) {
