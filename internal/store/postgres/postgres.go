@@ -46,13 +46,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"]; !set {
 		cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	}
-	// pgx prepares every statement and keeps up to 512 per connection. The
-	// statements that write ids as literal lists (bulk work, exports, the
-	// batches of an import) are each run once, and keeping 512 of them (SQL
-	// of up to 35 KB each, and their prepared statements in the server)
-	// cost a million-row re-import 149 MB instead of 73, and a quarter of
-	// its speed (docs/import-benchmarks.md). 64 keep the app's repeated
-	// statements prepared.
+	// pgx prepares every statement and keeps up to 512 per connection.
+	// Statements run once (ids written as literal lists) are kept out of it
+	// (OneOff); those whose number of parameters varies with their input
+	// still make one entry per count. Kept at 512 with the one-off ones, a
+	// million-row re-import held 149 MB (docs/import-benchmarks.md); 64 are
+	// plenty for the app's repeated statements.
 	if !strings.Contains(dsn, "statement_cache_capacity") {
 		cfg.ConnConfig.StatementCacheCapacity = 64
 	}
@@ -164,6 +163,12 @@ func (dialect) TimeText(expr string) string {
 }
 
 func (dialect) LongRead(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+// OneOff makes pgx run a statement that is run once (ids written as a
+// literal list) without preparing it and keeping it among the prepared
+// statements of the connection: kept, they pushed out the statements that
+// are run again, and a million-row re-import held 149 MB of them.
+func (dialect) OneOff() []any { return []any{pgx.QueryExecModeDescribeExec} }
 
 // AnalyzeSQL refreshes the statistics of what an import writes: without
 // them, right after a million customers were imported, PostgreSQL took

@@ -42,3 +42,34 @@ func TestStatementCacheIsSmallUnlessSet(t *testing.T) {
 		}
 	}
 }
+
+// A statement that names its ids as a literal list is run without being
+// kept among the connection's prepared statements; one that binds its
+// values is kept, to be run again.
+func TestOneOffStatementsAreNotKept(t *testing.T) {
+	dsn := testdb.DSN(t, "postgres")
+	dsn += map[bool]string{true: "&", false: "?"}[strings.Contains(dsn, "?")] + "pool_max_conns=1" // one session
+	s, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]int64, 600) // an import's batch: more than a page
+	for i := range batch {
+		batch[i] = 424242 + int64(i)
+	}
+	if _, err := s.GetCustomers(t.Context(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindCustomers(t.Context(), crm.CustomerQuery{Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	var kept, oneOff int
+	if err := s.DB().QueryRowContext(t.Context(), `SELECT count(*), count(*) FILTER (WHERE statement LIKE '%' || $1 || '%')
+		FROM pg_prepared_statements`, "424242").Scan(&kept, &oneOff); err != nil {
+		t.Fatal(err)
+	}
+	if oneOff != 0 || kept == 0 {
+		t.Fatalf("%d prepared statements kept, %d of them naming the ids of a one-off read", kept, oneOff)
+	}
+}

@@ -44,7 +44,7 @@ func (s *Store) CustomerStates(ctx context.Context, ids []int64) (map[int64]crm.
 	out := make(map[int64]crm.CustomerState, len(ids))
 	err := inChunks(ids, func(part []int64) error {
 		rows, err := s.rq().QueryContext(ctx, `SELECT c.id, c.full_name, c.archived_at IS NOT NULL, c.merged_into, c.owner_id
-			FROM customers c WHERE c.id IN `+inList(part))
+			FROM customers c WHERE c.id IN `+inList(part), s.once()...)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (s *Store) CustomerStates(ctx context.Context, ids []int64) (map[int64]crm.
 		users, err := queryList(ctx, s.rq(), func(r *sql.Rows) (crm.UserRef, error) {
 			var u crm.UserRef
 			return u, r.Scan(&u.ID, &u.Name, &u.Email)
-		}, `SELECT id, name, email FROM users WHERE id IN `+inList(ids))
+		}, `SELECT id, name, email FROM users WHERE id IN `+inList(ids), s.once()...)
 		if err != nil {
 			return nil, err
 		}
@@ -118,14 +118,14 @@ func (s *Store) CustomerIDs(ctx context.Context, f crm.CustomerFilter, afterID i
 
 func (s *Store) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, now time.Time) error {
 	return inChunks(ids, func(part []int64) error {
-		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_at = $2 WHERE id IN `+inList(part), nullInt(owner), ts(now))
+		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_at = $2 WHERE id IN `+inList(part), s.once(nullInt(owner), ts(now))...)
 		return err
 	})
 }
 
 func (s *Store) BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, now time.Time) error {
 	return inChunks(ids, func(part []int64) error {
-		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $1, updated_at = $2 WHERE id IN `+inList(part), tsp(archivedAt), ts(now))
+		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $1, updated_at = $2 WHERE id IN `+inList(part), s.once(tsp(archivedAt), ts(now))...)
 		return err
 	})
 }
@@ -137,12 +137,12 @@ func (s *Store) BulkAddTag(ctx context.Context, ids []int64, tagID int64, now ti
 			var id int64
 			return id, r.Scan(&id)
 		}, `INSERT INTO customer_tags (customer_id, tag_id, added_at) SELECT c.id, $1, $2 FROM customers c WHERE c.id IN `+inList(part)+
-			` ON CONFLICT DO NOTHING RETURNING customer_id`, tagID, ts(now))
+			` ON CONFLICT DO NOTHING RETURNING customer_id`, s.once(tagID, ts(now))...)
 		if err != nil || len(fresh) == 0 {
 			return err
 		}
 		slices.Sort(fresh)
-		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET updated_at = $1 WHERE id IN `+inList(fresh), ts(now)); err != nil {
+		if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET updated_at = $1 WHERE id IN `+inList(fresh), s.once(ts(now))...); err != nil {
 			return err
 		}
 		added = append(added, fresh...)
@@ -157,7 +157,7 @@ func (s *Store) SegmentMembersAmong(ctx context.Context, segmentID int64, ids []
 		got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
-		}, `SELECT customer_id FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), segmentID)
+		}, `SELECT customer_id FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), s.once(segmentID)...)
 		out = append(out, got...)
 		return err
 	})
@@ -170,7 +170,7 @@ func (s *Store) AddActivityFor(ctx context.Context, ids []int64, a crm.Activity)
 	actor, data := activityValues(a)
 	return inChunks(ids, func(part []int64) error {
 		_, err := s.wq().ExecContext(ctx, `INSERT INTO activity (customer_id, user_id, kind, data, at)
-			SELECT c.id, $1, $2, $3, $4 FROM customers c WHERE c.id IN `+inList(part)+` ORDER BY c.id`, actor, a.Kind, data, ts(a.At))
+			SELECT c.id, $1, $2, $3, $4 FROM customers c WHERE c.id IN `+inList(part)+` ORDER BY c.id`, s.once(actor, a.Kind, data, ts(a.At))...)
 		return err
 	})
 }

@@ -78,8 +78,8 @@ func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer,
 	ids = slices.Compact(ids)
 	out := make([]*crm.Customer, 0, len(ids))
 	err := inChunks(ids, func(part []int64) error {
-		in := inList(part)
-		cs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Customer, error) { return scanCustomer(r) }, `SELECT `+customerCols+customerFrom+` WHERE c.id IN `+in+` ORDER BY c.id`)
+		in, args := s.idsIn(part)
+		cs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Customer, error) { return scanCustomer(r) }, `SELECT `+customerCols+customerFrom+` WHERE c.id IN `+in+` ORDER BY c.id`, args...)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer,
 			byID[c.ID] = c
 		}
 		contacts, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Contact, error) { return scanContact(r) }, `SELECT `+contactCols+contactFrom+
-			` WHERE k.customer_id IN `+in+` AND k.removed_at IS NULL ORDER BY k.customer_id, `+channelOrder+`, k.is_primary DESC, k.id`)
+			` WHERE k.customer_id IN `+in+` AND k.removed_at IS NULL ORDER BY k.customer_id, `+channelOrder+`, k.is_primary DESC, k.id`, args...)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 		byID[c.ID] = c
 		ids[i] = c.ID
 	}
-	in := inList(ids) // int64s from the database, written as numbers
+	in, args := s.idsIn(ids)
 	type loader struct {
 		sql  string
 		scan func(rows *sql.Rows) error
@@ -169,7 +169,7 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 			}},
 	}
 	for _, l := range loaders {
-		rows, err := s.rq().QueryContext(ctx, l.sql)
+		rows, err := s.rq().QueryContext(ctx, l.sql, args...)
 		if err != nil {
 			return err
 		}
@@ -185,6 +185,22 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 		}
 	}
 	return nil
+}
+
+// idsIn is the list of ids for "IN", and its arguments. A few (a page of
+// the table, one customer's drawer) are bound: the statement is the same
+// for every list of that size, and is run again. More (an import's batch)
+// are written as numbers, in a statement run once: binding thousands of
+// arguments costs the SQLite driver a linear search each.
+func (s *Store) idsIn(ids []int64) (string, []any) {
+	if len(ids) > 500 {
+		return inList(ids), s.once()
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return placeholders(1, len(ids)), args
 }
 
 // placeholders returns "($from, $from+1, ...)" for n arguments.
@@ -362,7 +378,7 @@ func (s *Store) AddSegmentMembers(ctx context.Context, segmentID int64, customer
 	err := s.inTx(ctx, func(tx *Store) error {
 		return inChunks(customerIDs, func(part []int64) error {
 			res, err := tx.wq().ExecContext(ctx, `INSERT INTO segment_members (segment_id, customer_id, added_at)
-				SELECT $1, c.id, $2 FROM customers c WHERE c.id IN `+inList(part)+` ON CONFLICT DO NOTHING`, segmentID, ts(now))
+				SELECT $1, c.id, $2 FROM customers c WHERE c.id IN `+inList(part)+` ON CONFLICT DO NOTHING`, s.once(segmentID, ts(now))...)
 			if err != nil {
 				return err
 			}
@@ -378,7 +394,7 @@ func (s *Store) RemoveSegmentMembers(ctx context.Context, segmentID int64, custo
 	removed := 0
 	err := s.inTx(ctx, func(tx *Store) error {
 		return inChunks(customerIDs, func(part []int64) error {
-			res, err := tx.wq().ExecContext(ctx, `DELETE FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), segmentID)
+			res, err := tx.wq().ExecContext(ctx, `DELETE FROM segment_members WHERE segment_id = $1 AND customer_id IN `+inList(part), s.once(segmentID)...)
 			if err != nil {
 				return err
 			}

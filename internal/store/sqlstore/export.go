@@ -220,12 +220,12 @@ func (s *Store) exportNames(ctx context.Context) (*exportNames, error) {
 // passes over; a sparse one becomes an IN list. The ids are int64s read from
 // the database, written as numbers: binding thousands of arguments costs the
 // SQLite driver more than the query.
-func idRange(col string, ids []int64) (string, []any) {
+func (s *Store) idRange(col string, ids []int64) (string, []any) {
 	lo, hi := ids[0], ids[len(ids)-1]
 	if int64(len(ids))*2 >= hi-lo+1 {
 		return col + " BETWEEN $1 AND $2", []any{lo, hi}
 	}
-	return col + " IN " + inList(ids), nil
+	return col + " IN " + inList(ids), s.once()
 }
 
 // textSQL writes a text as "<bytes>:<text>", so that any text (separators,
@@ -341,7 +341,7 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 	for _, id := range ids {
 		index[id] = -1
 	}
-	cond, args := idRange("c.id", ids)
+	cond, args := s.idRange("c.id", ids)
 	companies := map[int64][]int{} // company id -> customers
 	err := s.eachRow(ctx, `SELECT c.id, c.company_id, c.owner_id, `+
 		textSQL("c.full_name")+" || "+textSQL("c.first_name")+" || "+textSQL("c.last_name")+" || "+
@@ -393,7 +393,7 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 			in = append(in, id)
 		}
 		slices.Sort(in)
-		cond, args := idRange("co.id", in)
+		cond, args := s.idRange("co.id", in)
 		err := s.eachRow(ctx, `SELECT co.id, co.name FROM companies co WHERE `+cond, args, func(rows *sql.Rows) error {
 			var id int64
 			var name string
@@ -412,7 +412,7 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 
 	// each child table: one aggregated text per customer
 	load := func(table, item string, read func(c *crm.Customer, r *fieldReader)) error {
-		cond, args := idRange("x.customer_id", ids)
+		cond, args := s.idRange("x.customer_id", ids)
 		return s.eachRow(ctx, `SELECT x.customer_id, string_agg(`+item+`, '') FROM `+table+` x WHERE `+cond+` GROUP BY x.customer_id`, args,
 			func(rows *sql.Rows) error {
 				var id int64

@@ -43,6 +43,22 @@ type Copier interface {
 	CopyFrom(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error
 }
 
+// OneOffer is a Dialect with arguments to put before those of a statement
+// that is run once (one that writes ids as a literal list): PostgreSQL's
+// driver would otherwise prepare it and keep it with the statements it
+// runs again.
+type OneOffer interface {
+	OneOff() []any
+}
+
+// once is args for a statement run once (OneOffer).
+func (s *Store) once(args ...any) []any {
+	if o, ok := s.d.(OneOffer); ok {
+		return append(o.OneOff(), args...)
+	}
+	return args
+}
+
 // Analyzer is a Dialect whose planner plans from statistics that a bulk
 // load leaves behind (PostgreSQL: autovacuum refreshes them, but only
 // after its next nap, and never where it is turned off). SQLite's planner
