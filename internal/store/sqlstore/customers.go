@@ -70,8 +70,8 @@ func (s *Store) GetCustomer(ctx context.Context, id int64) (*crm.Customer, error
 }
 
 // GetCustomers returns whole customers, as GetCustomer does, for a list of
-// ids, in id order; ids that are no customer are left out. The ids are
-// written into the SQL as numbers (inList), idChunk at a time.
+// ids, in id order; ids that are no customer are left out. It reads idChunk
+// customers at a time, one query per table (idsIn).
 func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer, error) {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
