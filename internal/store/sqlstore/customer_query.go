@@ -565,9 +565,6 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 	sqlText := `SELECT ` + customerCols + `, ` + sc.col +
 		` FROM (SELECT c.id AS pid FROM customers c` + whereClause(conds) + order + fmt.Sprintf(" LIMIT %d", limit+1) + `) p` +
 		` JOIN customers c ON c.id = p.pid` + strings.TrimPrefix(customerFrom, " FROM customers c") + order
-	if sparse && matched != nil {
-		pageArgs = s.once(pageArgs...) // its ids are this page's alone
-	}
 	rows, err := s.rq().QueryContext(ctx, sqlText, pageArgs...)
 	if err != nil {
 		return nil, err
