@@ -217,15 +217,14 @@ func (s *Store) exportNames(ctx context.Context) (*exportNames, error) {
 // idRange is the SQL condition that selects rows of col for a sorted list of
 // customer ids. A dense list (most ids of its range: an export of everyone,
 // or of a broad filter) becomes a range scan, whose extra rows the caller
-// passes over; a sparse one becomes an IN list. The ids are int64s read from
-// the database, written as numbers: binding thousands of arguments costs the
-// SQLite driver more than the query.
+// passes over; a sparse one becomes an IN list, as idsIn writes it.
 func (s *Store) idRange(col string, ids []int64) (string, []any) {
 	lo, hi := ids[0], ids[len(ids)-1]
 	if int64(len(ids))*2 >= hi-lo+1 {
 		return col + " BETWEEN $1 AND $2", []any{lo, hi}
 	}
-	return col + " IN " + inList(ids), s.once()
+	in, args := s.idsIn(ids)
+	return col + " IN " + in, args
 }
 
 // textSQL writes a text as "<bytes>:<text>", so that any text (separators,
