@@ -11,10 +11,13 @@ import (
 )
 
 // Bulk is a bulk action over every customer of a filter (or a large selection).
+// The filter is the list's parameters, parsed again when the job runs. It is
+// kept when empty ({}: every customer the list shows by default), which is
+// not the same as none (null: the ids are the selection).
 type Bulk struct {
 	Action    string     `json:"action"`
 	IDs       []int64    `json:"ids,omitempty"`
-	Filter    url.Values `json:"filter,omitempty"` // the list's parameters, parsed again when the job runs
+	Filter    url.Values `json:"filter"` // never omitempty: see above
 	Tags      []string   `json:"tags,omitempty"`
 	SegmentID int64      `json:"segment_id,omitempty"`
 	UserID    int64      `json:"user_id"`

@@ -142,6 +142,50 @@ func TestBulkActions(t *testing.T) {
 	})
 }
 
+// "Select all N matching" on the unfiltered table sends an empty filter:
+// it means every customer the list shows by default (the active ones), and
+// the job does that instead of failing for want of a selection.
+func TestBulkSelectAllUnfiltered(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		_, tok := e.user("mia@example.com", crm.RoleMember)
+		var active []int64
+		for i := range 3 {
+			id, err := db.CreateCustomer(t.Context(), crm.NewCustomer{FullName: fmt.Sprintf("Active %d", i), CreatedAt: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			active = append(active, id)
+		}
+		gone, err := db.CreateCustomer(t.Context(), crm.NewCustomer{FullName: "Archived", CreatedAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now()
+		if err := db.SetArchived(t.Context(), gone, &at, nil, at); err != nil {
+			t.Fatal(err)
+		}
+		st, res := e.api("POST", "/api/v1/customers/bulk", tok, `{"action":"tag","filter":{},"tags":["everyone"]}`)
+		job, _ := res["job"].(map[string]any)
+		if st != 202 || job == nil {
+			t.Fatalf("bulk over an empty filter: %d %v", st, res)
+		}
+		j := e.waitJob(tok, int64(job["id"].(float64)))
+		r, _ := j["result"].(map[string]any)
+		if j["status"] != "done" || r["processed"] != 3.0 || r["done"] != 3.0 {
+			t.Fatalf("bulk job over an empty filter: %v", j)
+		}
+		for _, id := range active {
+			if c, _ := db.GetCustomer(t.Context(), id); len(c.Tags) != 1 {
+				t.Fatalf("%s not tagged: %v", c.FullName, c.Tags)
+			}
+		}
+		if c, _ := db.GetCustomer(t.Context(), gone); len(c.Tags) != 0 {
+			t.Fatalf("an archived customer was tagged by the default list: %v", c.Tags)
+		}
+	})
+}
+
 func TestPossibleDuplicates(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
