@@ -90,8 +90,21 @@ type CustomerStore interface {
 	CustomerStates(ctx context.Context, ids []int64) (map[int64]CustomerState, error)
 	// CustomerIDs pages through the ids matching a filter in id order.
 	CustomerIDs(ctx context.Context, f CustomerFilter, afterID int64, limit int) ([]int64, error)
-	BulkSetOwner(ctx context.Context, ids []int64, owner *int64, now time.Time) error
-	BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, now time.Time) error
+	// LockCustomers, inside a transaction, waits for and then holds the
+	// rows of these customers until the transaction ends, taking them in id
+	// order so that two transactions never wait for each other; reads that
+	// follow see them as they are now. Merged customers are not locked
+	// (they never change again). (PostgreSQL: FOR UPDATE; SQLite's write
+	// transactions already run one at a time.)
+	LockCustomers(ctx context.Context, ids []int64) error
+	// BulkSetOwner sets the owner of those of ids that are active (neither
+	// archived nor merged) and whose owner is what expect says, and returns
+	// the ids it changed, in order.
+	BulkSetOwner(ctx context.Context, ids []int64, owner *int64, expect OwnerExpectation, now time.Time) ([]int64, error)
+	// BulkSetArchived archives (archivedAt set) those of ids that are active,
+	// or restores (nil) those archived and not merged, in both cases only
+	// where the owner is what expect says, and returns the ids it changed.
+	BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, expect OwnerExpectation, now time.Time) ([]int64, error)
 	// BulkAddTag tags customers and returns those that did not have the tag.
 	BulkAddTag(ctx context.Context, ids []int64, tagID int64, now time.Time) ([]int64, error)
 	// SegmentMembersAmong returns which of ids are members of the segment.
@@ -103,7 +116,9 @@ type CustomerStore interface {
 	// MergeInto moves everything of the secondaries to the primary: contacts
 	// (the same channel and value collapse into one, which stays suppressed
 	// with its history if either was), deals, notes, tasks and messages, tags
-	// and segment memberships; then archives the secondaries with merged_into.
+	// and segment memberships; then archives the secondaries with merged_into
+	// (customers merged into a secondary before now point at the primary).
+	// Conflict when the primary or a secondary is no longer active.
 	MergeInto(ctx context.Context, primaryID int64, secondaryIDs []int64, now time.Time) error
 	// AddBulkSkips and ListBulkSkips keep why a bulk job left customers alone.
 	AddBulkSkips(ctx context.Context, jobID int64, skips []BulkSkip) error

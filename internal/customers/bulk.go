@@ -172,7 +172,19 @@ func chunker(st crm.Store, req BulkRequest) func(context.Context) ([]int64, erro
 
 // bulkChunk decides, customer by customer, what the actor may do, applies
 // it set-based and logs one activity entry per changed customer.
+//
+// Owner and archive changes lock the chunk's customers first (in id order,
+// where the engine runs transactions side by side), so the decisions are
+// made on the customers as they are; the store still makes each change only
+// where the state is the one decided on, and a customer that changed anyway
+// is skipped as changed meanwhile, never overwritten.
 func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, req BulkRequest, ids, tagIDs []int64, segName string, res *BulkResult) ([]Skip, error) {
+	switch req.Action {
+	case BulkClaim, BulkRelease, BulkArchive, BulkRestore:
+		if err := tx.LockCustomers(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	states, err := tx.CustomerStates(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -257,6 +269,61 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		}
 		return tx.AddActivityFor(ctx, ids, crm.Activity{Actor: ref(actor), Kind: kind, Data: b, At: now})
 	}
+	// groups splits the eligible customers by the owner they were seen
+	// with, each with the condition the store changes them on (any owner,
+	// when the owner does not matter to the decision), and returns which
+	// changed; the others are skipped, saying what changed meanwhile.
+	type group struct {
+		from   *crm.UserRef
+		expect crm.OwnerExpectation
+		ids    []int64
+	}
+	groups := func(anyOwner bool) []*group {
+		if anyOwner {
+			return []*group{{expect: crm.OwnerExpectation{Any: true}, ids: eligible}}
+		}
+		var out []*group
+		by := map[int64]*group{}
+		for _, id := range eligible {
+			var key int64
+			o := states[id].Owner
+			if o != nil {
+				key = o.ID
+			}
+			g, ok := by[key]
+			if !ok {
+				g = &group{from: o}
+				if o != nil {
+					g.expect.UserID = &o.ID
+				}
+				by[key] = g
+				out = append(out, g)
+			}
+			g.ids = append(g.ids, id)
+		}
+		return out
+	}
+	done := len(eligible)
+	lost := func(asked, changed []int64) error {
+		if len(changed) == len(asked) {
+			return nil
+		}
+		done -= len(asked) - len(changed)
+		var missed []int64
+		for _, id := range asked {
+			if _, ok := slices.BinarySearch(changed, id); !ok {
+				missed = append(missed, id)
+			}
+		}
+		cur, err := tx.CustomerStates(ctx, missed)
+		if err != nil {
+			return err
+		}
+		for _, id := range missed {
+			skip(id, states[id], changedMeanwhile(actor, states[id], cur[id]))
+		}
+		return nil
+	}
 	switch req.Action {
 	case BulkClaim, BulkRelease:
 		var to *int64
@@ -264,26 +331,16 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		if req.Action == BulkClaim {
 			to, toRef = &actor.ID, ref(actor)
 		}
-		if err := tx.BulkSetOwner(ctx, eligible, to, now); err != nil {
-			return nil, err
-		}
-		// grouped by the owner before (nobody, for a claim)
-		var owners []int64
-		byOwner := map[int64][]int64{}
-		refs := map[int64]*crm.UserRef{}
-		for _, id := range eligible {
-			var from int64
-			if o := states[id].Owner; o != nil {
-				from = o.ID
-				refs[from] = o
+		// one change and one group of entries per owner before (nobody, for a claim)
+		for _, g := range groups(false) {
+			changed, err := tx.BulkSetOwner(ctx, g.ids, to, g.expect, now)
+			if err != nil {
+				return nil, err
 			}
-			if _, ok := byOwner[from]; !ok {
-				owners = append(owners, from)
+			if err := lost(g.ids, changed); err != nil {
+				return nil, err
 			}
-			byOwner[from] = append(byOwner[from], id)
-		}
-		for _, from := range owners {
-			if err := logFor(byOwner[from], crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": refs[from], "to": toRef, "bulk": true}); err != nil {
+			if err := logFor(changed, crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": g.from, "to": toRef, "bulk": true}); err != nil {
 				return nil, err
 			}
 		}
@@ -293,11 +350,18 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		if req.Action == BulkArchive {
 			at, kind = &now, crm.ActArchived
 		}
-		if err := tx.BulkSetArchived(ctx, eligible, at, now); err != nil {
-			return nil, err
-		}
-		if err := logFor(eligible, kind, map[string]any{"bulk": true}); err != nil {
-			return nil, err
+		// an admin's decision does not depend on the owner; a member's does
+		for _, g := range groups(actor.IsAdmin()) {
+			changed, err := tx.BulkSetArchived(ctx, g.ids, at, g.expect, now)
+			if err != nil {
+				return nil, err
+			}
+			if err := lost(g.ids, changed); err != nil {
+				return nil, err
+			}
+			if err := logFor(changed, kind, map[string]any{"bulk": true}); err != nil {
+				return nil, err
+			}
 		}
 	case BulkTag:
 		for i, tagID := range tagIDs {
@@ -338,6 +402,28 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			return nil, err
 		}
 	}
-	res.Done += len(eligible)
+	res.Done += done
 	return skips, nil
+}
+
+// changedMeanwhile says why a customer decided on was not changed after
+// all: what changed between the decision and the write.
+func changedMeanwhile(actor *crm.User, was, now crm.CustomerState) string {
+	switch {
+	case now.Name == "":
+		return "removed meanwhile"
+	case now.MergedInto != nil && was.MergedInto == nil:
+		return fmt.Sprintf("merged into customer %d meanwhile", *now.MergedInto)
+	case now.Archived && !was.Archived:
+		return "archived meanwhile"
+	case !now.Archived && was.Archived:
+		return "restored meanwhile"
+	case now.Owner == nil && was.Owner != nil:
+		return "released meanwhile"
+	case now.Owner != nil && now.Owner.ID == actor.ID:
+		return "claimed by you meanwhile"
+	case now.Owner != nil:
+		return "claimed by " + now.Owner.Name + " meanwhile"
+	}
+	return "changed meanwhile"
 }

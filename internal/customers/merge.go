@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -43,25 +44,43 @@ type PlannedContact struct {
 // mergeFault lets tests fail a merge between its steps.
 type mergeFault func(step string) error
 
-// loadMerge checks a merge request and loads the customers, primary first.
-func (s *Service) loadMerge(ctx context.Context, actor *crm.User, primaryID int64, secondaryIDs []int64) ([]*crm.Customer, error) {
+// checkMergeIDs checks the shape of a merge request.
+func checkMergeIDs(primaryID int64, secondaryIDs []int64) error {
 	if n := len(secondaryIDs) + 1; n < MinMerge || n > MaxMerge {
-		return nil, crm.Invalid("secondary_ids", "Merge %d to %d customers at a time (this was %d).", MinMerge, MaxMerge, n)
+		return crm.Invalid("secondary_ids", "Merge %d to %d customers at a time (this was %d).", MinMerge, MaxMerge, n)
 	}
 	if slices.Contains(secondaryIDs, primaryID) {
-		return nil, crm.Invalid("primary_id", "The primary customer cannot also be merged into itself; remove it from the others.")
+		return crm.Invalid("primary_id", "The primary customer cannot also be merged into itself; remove it from the others.")
 	}
 	if len(slices.Compact(slices.Sorted(slices.Values(secondaryIDs)))) != len(secondaryIDs) {
-		return nil, crm.Invalid("secondary_ids", "A customer is listed twice.")
+		return crm.Invalid("secondary_ids", "A customer is listed twice.")
+	}
+	return nil
+}
+
+// loadMerge checks a merge request against the customers as st has them
+// and loads them, primary first. A merge runs it inside its transaction,
+// after locking the customers, so that what it checks still holds when the
+// merge writes.
+func (s *Service) loadMerge(ctx context.Context, st crm.Store, actor *crm.User, primaryID int64, secondaryIDs []int64) ([]*crm.Customer, error) {
+	if err := checkMergeIDs(primaryID, secondaryIDs); err != nil {
+		return nil, err
 	}
 	var cs []*crm.Customer
 	for _, id := range append([]int64{primaryID}, secondaryIDs...) {
-		c, err := s.Store.GetCustomer(ctx, id)
+		c, err := st.GetCustomer(ctx, id)
 		if errors.Is(err, crm.ErrNotFound) {
 			return nil, crm.Invalid("secondary_ids", "No customer has the id %d.", id)
 		}
 		if err != nil {
 			return nil, err
+		}
+		if c.MergedInto != nil {
+			into := fmt.Sprintf("customer %d", *c.MergedInto)
+			if p, err := st.GetCustomer(ctx, *c.MergedInto); err == nil {
+				into = fmt.Sprintf("%s (customer %d)", p.FullName, p.ID)
+			}
+			return nil, crm.Conflict("%s has already been merged into %s; nothing was changed.", c.FullName, into)
 		}
 		if c.ArchivedAt != nil {
 			return nil, crm.Conflict("%s is archived; only active customers are merged (restore it first).", c.FullName)
@@ -76,14 +95,14 @@ func (s *Service) loadMerge(ctx context.Context, actor *crm.User, primaryID int6
 
 // PreviewMerge says what a merge will do, changing nothing.
 func (s *Service) PreviewMerge(ctx context.Context, actor *crm.User, primaryID int64, secondaryIDs []int64) (*MergePlan, error) {
-	cs, err := s.loadMerge(ctx, actor, primaryID, secondaryIDs)
+	cs, err := s.loadMerge(ctx, s.Store, actor, primaryID, secondaryIDs)
 	if err != nil {
 		return nil, err
 	}
-	return s.plan(ctx, cs)
+	return s.plan(ctx, s.Store, cs)
 }
 
-func (s *Service) plan(ctx context.Context, cs []*crm.Customer) (*MergePlan, error) {
+func (s *Service) plan(ctx context.Context, st crm.Store, cs []*crm.Customer) (*MergePlan, error) {
 	p := cs[0]
 	plan := &MergePlan{Primary: crm.CustomerRef{ID: p.ID, Name: p.FullName}, Fill: map[string]any{}, Owner: p.Owner,
 		Secondaries: []crm.CustomerRef{}, Contacts: []PlannedContact{}, TagsAdded: []string{}, SegmentsAdd: []int64{}} // lists, never null
@@ -108,14 +127,22 @@ func (s *Service) plan(ctx context.Context, cs []*crm.Customer) (*MergePlan, err
 				plan.SegmentsAdd = append(plan.SegmentsAdd, sg)
 			}
 		}
-		recs, err := s.ListRecords(ctx, c.ID)
+		deals, err := st.ListDeals(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
-		plan.Deals += len(recs.Deals)
-		plan.Notes += len(recs.Notes)
-		plan.Tasks += len(recs.Tasks)
-		ms, err := s.Store.ListMessages(ctx, c.ID, 100000)
+		notes, err := st.ListNotes(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		tasks, err := st.ListTasks(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		plan.Deals += len(deals)
+		plan.Notes += len(notes)
+		plan.Tasks += len(tasks)
+		ms, err := st.ListMessages(ctx, c.ID, 100000)
 		if err != nil {
 			return nil, err
 		}
@@ -147,16 +174,14 @@ func (s *Service) plan(ctx context.Context, cs []*crm.Customer) (*MergePlan, err
 
 // Merge merges the secondaries into the primary in one transaction. It
 // cannot be undone, so it needs confirm.
+//
+// Merges run as if one after the other: the transaction first locks every
+// customer involved, then reads, checks and plans inside it, so of two
+// merges that share a customer (swapped, a shared secondary, a chain, the
+// same request twice) the second sees the first's result and is refused
+// with a conflict saying why.
 func (s *Service) Merge(ctx context.Context, actor *crm.User, primaryID int64, secondaryIDs []int64, confirm bool) (*crm.Customer, *MergePlan, error) {
-	cs, err := s.loadMerge(ctx, actor, primaryID, secondaryIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !confirm {
-		return nil, nil, crm.Invalid("confirm", "A merge cannot be undone: send \"confirm\": true after looking at the preview.")
-	}
-	plan, err := s.plan(ctx, cs)
-	if err != nil {
+	if err := checkMergeIDs(primaryID, secondaryIDs); err != nil {
 		return nil, nil, err
 	}
 	products, err := s.Store.ListProducts(ctx)
@@ -174,7 +199,21 @@ func (s *Service) Merge(ctx context.Context, actor *crm.User, primaryID int64, s
 		}
 		return nil
 	}
+	var plan *MergePlan
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		if err := tx.LockCustomers(ctx, append([]int64{primaryID}, secondaryIDs...)); err != nil {
+			return err
+		}
+		cs, err := s.loadMerge(ctx, tx, actor, primaryID, secondaryIDs)
+		if err != nil {
+			return err
+		}
+		if !confirm {
+			return crm.Invalid("confirm", "A merge cannot be undone: send \"confirm\": true after looking at the preview.")
+		}
+		if plan, err = s.plan(ctx, tx, cs); err != nil {
+			return err
+		}
 		if err := tx.MergeInto(ctx, primaryID, secondaryIDs, now); err != nil {
 			return err
 		}

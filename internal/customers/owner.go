@@ -99,27 +99,24 @@ func (s *Service) Reassign(ctx context.Context, actor *crm.User, id, to int64) (
 // errUnchanged means the action is already true: success without a change.
 var errUnchanged = errors.New("unchanged")
 
-// changeOwner reads the customer, asks decide for the new owner and the
-// condition, then makes one conditional update; if the owner moved in
-// between, the caller is told who owns it now.
+// changeOwner locks and reads the customer in a transaction, asks decide
+// for the new owner and the condition, then makes one conditional update;
+// if the owner moved in between anyway, the caller is told who owns it now.
 func (s *Service) changeOwner(ctx context.Context, actor *crm.User, id int64, action string,
 	decide func(c *crm.Customer) (*int64, crm.OwnerExpectation, error)) (*crm.Customer, error) {
-	c, err := s.Store.GetCustomer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if c.ArchivedAt != nil {
-		return nil, crm.Conflict("%s is archived; restore it first.", c.FullName)
-	}
-	to, expect, err := decide(c)
-	if errors.Is(err, errUnchanged) {
-		return c, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		c, err := lockedCustomer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if c.ArchivedAt != nil {
+			return crm.Conflict("%s is archived; restore it first.", c.FullName)
+		}
+		to, expect, err := decide(c)
+		if err != nil {
+			return err
+		}
 		ok, err := tx.SetOwner(ctx, id, to, expect, now)
 		if err != nil {
 			return err
@@ -147,10 +144,19 @@ func (s *Service) changeOwner(ctx context.Context, actor *crm.User, id int64, ac
 		}
 		return nil, crm.Conflict("%s was just released by someone else; try again.", now.FullName)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errUnchanged) {
 		return nil, err
 	}
 	return s.Store.GetCustomer(ctx, id)
+}
+
+// lockedCustomer locks one customer for the rest of the transaction and
+// reads it: what a single action decides on cannot change before it writes.
+func lockedCustomer(ctx context.Context, tx crm.Store, id int64) (*crm.Customer, error) {
+	if err := tx.LockCustomers(ctx, []int64{id}); err != nil {
+		return nil, err
+	}
+	return tx.GetCustomer(ctx, id)
 }
 
 var errLostRace = errors.New("owner changed meanwhile")
@@ -165,18 +171,21 @@ func mayArchive(actor *crm.User, c *crm.Customer) error {
 
 // Archive hides a customer from the active list (nothing is deleted).
 func (s *Service) Archive(ctx context.Context, actor *crm.User, id int64) (*crm.Customer, error) {
-	c, err := s.Store.GetCustomer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := mayArchive(actor, c); err != nil {
-		return nil, err
-	}
-	if c.ArchivedAt != nil {
-		return nil, crm.Conflict("%s is already archived.", c.FullName)
-	}
 	now := s.now()
-	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		c, err := lockedCustomer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := mayArchive(actor, c); err != nil {
+			return err
+		}
+		if c.MergedInto != nil {
+			return crm.Conflict("%s was merged into customer %d.", c.FullName, *c.MergedInto)
+		}
+		if c.ArchivedAt != nil {
+			return crm.Conflict("%s is already archived.", c.FullName)
+		}
 		if err := tx.SetArchived(ctx, id, &now, nil, now); err != nil {
 			return err
 		}
@@ -190,21 +199,21 @@ func (s *Service) Archive(ctx context.Context, actor *crm.User, id int64) (*crm.
 
 // Restore brings an archived customer back, unless it was merged into another.
 func (s *Service) Restore(ctx context.Context, actor *crm.User, id int64) (*crm.Customer, error) {
-	c, err := s.Store.GetCustomer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := mayArchive(actor, c); err != nil {
-		return nil, err
-	}
-	if c.MergedInto != nil {
-		return nil, crm.Conflict("%s was merged into customer %d and cannot be restored.", c.FullName, *c.MergedInto)
-	}
-	if c.ArchivedAt == nil {
-		return nil, crm.Conflict("%s is not archived.", c.FullName)
-	}
 	now := s.now()
-	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		c, err := lockedCustomer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := mayArchive(actor, c); err != nil {
+			return err
+		}
+		if c.MergedInto != nil {
+			return crm.Conflict("%s was merged into customer %d and cannot be restored.", c.FullName, *c.MergedInto)
+		}
+		if c.ArchivedAt == nil {
+			return crm.Conflict("%s is not archived.", c.FullName)
+		}
 		if err := tx.SetArchived(ctx, id, nil, nil, now); err != nil {
 			return err
 		}

@@ -164,6 +164,10 @@ func (dialect) TimeText(expr string) string {
 
 func (dialect) LongRead(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
 
+// ForUpdate makes a read lock its rows (sqlstore.Locker): transactions
+// run side by side under READ COMMITTED.
+func (dialect) ForUpdate() string { return " FOR UPDATE" }
+
 // OneOff makes pgx run a statement that is run once (ids written as a
 // literal list) without preparing it and keeping it among the prepared
 // statements of the connection: kept, they pushed out the statements that

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -116,18 +117,74 @@ func (s *Store) CustomerIDs(ctx context.Context, f crm.CustomerFilter, afterID i
 	}, `SELECT c.id FROM customers c`+where+fmt.Sprintf(` ORDER BY c.id LIMIT %d`, limit), args...)
 }
 
-func (s *Store) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, now time.Time) error {
-	return inChunks(ids, func(part []int64) error {
-		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_id = $1, updated_at = $2 WHERE id IN `+inList(part), s.once(nullInt(owner), ts(now))...)
-		return err
+// LockCustomers locks the customers' rows in id order until the
+// transaction ends, on engines whose transactions run side by side. Merged
+// customers are left alone: nothing changes them again but a later merge
+// of the one they point at, which must not wait for a bulk chunk holding them.
+func (s *Store) LockCustomers(ctx context.Context, ids []int64) error {
+	if s.tx == nil {
+		return errors.New("sqlstore: LockCustomers outside a transaction")
+	}
+	l, ok := s.d.(Locker)
+	if !ok || len(ids) == 0 {
+		return nil
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
+	return inChunks(sorted, func(part []int64) error {
+		rows, err := s.tx.QueryContext(ctx, `SELECT id FROM customers WHERE id IN `+inList(part)+` AND merged_into IS NULL ORDER BY id`+l.ForUpdate(), s.once()...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+		}
+		return rows.Err()
 	})
 }
 
-func (s *Store) BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, now time.Time) error {
-	return inChunks(ids, func(part []int64) error {
-		_, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $1, updated_at = $2 WHERE id IN `+inList(part), s.once(tsp(archivedAt), ts(now))...)
+// ownerCond is the condition of an OwnerExpectation, its argument numbered next.
+func ownerCond(expect crm.OwnerExpectation, next int) (string, []any) {
+	switch {
+	case expect.Any:
+		return "", nil
+	case expect.UserID == nil:
+		return " AND owner_id IS NULL", nil
+	default:
+		return fmt.Sprintf(" AND owner_id = $%d", next), []any{*expect.UserID}
+	}
+}
+
+// updateReturning runs query (an UPDATE ending in "id IN ") over the ids,
+// idChunk at a time, and returns the ids it changed, in order: the
+// statement's own conditions decide, as of the moment it runs.
+func (s *Store) updateReturning(ctx context.Context, ids []int64, query string, args ...any) ([]int64, error) {
+	var out []int64
+	err := inChunks(ids, func(part []int64) error {
+		got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, query+inList(part)+` RETURNING id`, s.once(args...)...)
+		out = append(out, got...)
 		return err
 	})
+	slices.Sort(out)
+	return out, err
+}
+
+func (s *Store) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, expect crm.OwnerExpectation, now time.Time) ([]int64, error) {
+	cond, args := ownerCond(expect, 3)
+	return s.updateReturning(ctx, ids, `UPDATE customers SET owner_id = $1, updated_at = $2
+		WHERE archived_at IS NULL AND merged_into IS NULL`+cond+` AND id IN `, append([]any{nullInt(owner), ts(now)}, args...)...)
+}
+
+func (s *Store) BulkSetArchived(ctx context.Context, ids []int64, archivedAt *time.Time, expect crm.OwnerExpectation, now time.Time) ([]int64, error) {
+	cond, args := ownerCond(expect, 3)
+	state := ` AND archived_at IS NULL`
+	if archivedAt == nil {
+		state = ` AND archived_at IS NOT NULL`
+	}
+	return s.updateReturning(ctx, ids, `UPDATE customers SET archived_at = $1, updated_at = $2
+		WHERE merged_into IS NULL`+state+cond+` AND id IN `, append([]any{tsp(archivedAt), ts(now)}, args...)...)
 }
 
 func (s *Store) BulkAddTag(ctx context.Context, ids []int64, tagID int64, now time.Time) ([]int64, error) {

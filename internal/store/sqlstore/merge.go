@@ -3,13 +3,22 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
+
+	"github.com/acme/crm/internal/crm"
 )
 
 // MergeInto runs the data moves of a merge; call it inside a transaction.
 func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []int64, now time.Time) error {
 	in, ids := idArgs(secondaryIDs, 2)
 	p := append([]any{primaryID}, ids...)
+
+	// The primary must still be active (the service checked it under a
+	// lock; this says so in the store's own words too).
+	if err := s.stillActive(ctx, primaryID, now); err != nil {
+		return err
+	}
 
 	// Contacts, one by one (a handful): move, or collapse into the primary's copy.
 	type kc struct {
@@ -84,16 +93,39 @@ func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []i
 		SELECT 1 FROM messages m WHERE m.customer_id = $1 AND m.direction = 'inbound') WHERE id = $1`, primaryID); err != nil {
 		return err
 	}
+	// Each secondary is archived only if still active: of two merges of
+	// one customer, the second changes nothing.
 	for _, id := range secondaryIDs {
-		if err := s.exec1(ctx, "customer", `UPDATE customers SET archived_at = $2, merged_into = $3, updated_at = $2, has_inbound = false WHERE id = $1`,
-			id, ts(now), primaryID); err != nil {
-			return err
+		res, err := s.wq().ExecContext(ctx, `UPDATE customers SET archived_at = $2, merged_into = $3, updated_at = $2, has_inbound = false
+			WHERE id = $1 AND archived_at IS NULL AND merged_into IS NULL`, id, ts(now), primaryID)
+		if err := mustAffect(res, err, "customer"); err != nil {
+			return notActive(err, id)
 		}
 		if err := s.refreshPrimaries(ctx, id, now); err != nil {
 			return err
 		}
 	}
+	// Customers merged into a secondary before lead to the primary now, so
+	// that a link to any of them is one step from the customer that lives.
+	if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET merged_into = $1 WHERE merged_into IN `+in, p...); err != nil {
+		return err
+	}
 	return s.refreshPrimaries(ctx, primaryID, now)
+}
+
+// stillActive touches a customer that must be neither archived nor merged.
+func (s *Store) stillActive(ctx context.Context, id int64, now time.Time) error {
+	res, err := s.wq().ExecContext(ctx, `UPDATE customers SET updated_at = $2 WHERE id = $1 AND archived_at IS NULL AND merged_into IS NULL`, id, ts(now))
+	return notActive(mustAffect(res, err, "customer"), id)
+}
+
+// notActive says a not-found of a customer that exists is a conflict: it is
+// no longer active.
+func notActive(err error, id int64) error {
+	if errors.Is(err, crm.ErrNotFound) {
+		return crm.Conflict("Customer %d was archived or merged meanwhile; nothing was changed.", id)
+	}
+	return err
 }
 
 // idArgs returns "($from, ...)" and the ids as arguments (a merge's handful).

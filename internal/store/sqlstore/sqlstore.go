@@ -69,6 +69,15 @@ type Analyzer interface {
 	AnalyzeSQL() string
 }
 
+// Locker is a Dialect whose write transactions run side by side, so that
+// one must lock the rows it decides on (PostgreSQL: FOR UPDATE). SQLite's
+// run one at a time on the one writer connection (BEGIN IMMEDIATE), so
+// nothing changes a row between a read and a write of one transaction.
+type Locker interface {
+	// ForUpdate is the clause that makes a SELECT lock the rows it reads.
+	ForUpdate() string
+}
+
 // RefreshStatistics runs the dialect's AnalyzeSQL, when it has one.
 func (s *Store) RefreshStatistics(ctx context.Context) error {
 	a, ok := s.d.(Analyzer)

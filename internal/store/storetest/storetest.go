@@ -35,6 +35,8 @@ func Run(t *testing.T, open Opener) {
 		{"Customers", testCustomers},
 		{"OwnerIsConditional", testSetOwner},
 		{"ArchiveNeverDeletes", testArchive},
+		{"BulkChangesAreConditional", testBulkChangesAreConditional},
+		{"MergeIsConditional", testMergeIsConditional},
 		{"ContactsPrimaryAndNormalised", testContacts},
 		{"Suppression", testSuppression},
 		{"Records", testRecords},
