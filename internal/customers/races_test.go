@@ -1,6 +1,7 @@
 package customers_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -334,6 +335,58 @@ func TestArchiveAndClaimDuringMerge(t *testing.T) {
 			if (claimErr == nil) != (c.Owner != nil) {
 				t.Fatalf("round %d: claim %v, owner %v", round, claimErr, c.Owner)
 			}
+		}
+	})
+}
+
+// slippedClaim is a store on which another member's claim of victim
+// commits between a bulk chunk's decision and its write (what READ
+// COMMITTED allows where nothing is locked).
+type slippedClaim struct {
+	crm.Store
+	victim, by int64
+}
+
+func (s slippedClaim) InTx(ctx context.Context, fn func(tx crm.Store) error) error {
+	return s.Store.InTx(ctx, func(tx crm.Store) error { return fn(slippedClaim{tx, s.victim, s.by}) })
+}
+
+func (s slippedClaim) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, expect crm.OwnerExpectation, now time.Time) ([]int64, error) {
+	if _, err := s.Store.SetOwner(ctx, s.victim, &s.by, crm.OwnerExpectation{}, now); err != nil {
+		return nil, err
+	}
+	return s.Store.BulkSetOwner(ctx, ids, owner, expect, now)
+}
+
+// A customer claimed by someone else between a bulk claim's decision and
+// its write is skipped, saying so, and its log has no bulk entry.
+func TestBulkClaimSkipsWhatChangedMeanwhile(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		bulker := mkUser(t, db, "bulk@example.com", crm.RoleMember)
+		mia := mkUser(t, db, "mia@example.com", crm.RoleMember)
+		var ids []int64
+		for i := range 3 {
+			id, err := db.CreateCustomer(ctx, crm.NewCustomer{FullName: fmt.Sprintf("C%d", i), CreatedAt: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		svc := customers.New(slippedClaim{db, ids[1], mia.ID})
+		res, err := svc.Bulk(ctx, bulker, customers.BulkRequest{Action: customers.BulkClaim, IDs: ids}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Processed != 3 || res.Done != 2 || res.Skipped != 1 || len(res.Skips) != 1 || res.Skips[0].ID != ids[1] ||
+			res.Skips[0].Reason != "claimed by Name of mia@example.com meanwhile" {
+			t.Fatalf("result %+v", res)
+		}
+		c, _ := db.GetCustomer(ctx, ids[1])
+		if c.Owner == nil || c.Owner.ID != mia.ID {
+			t.Fatalf("the claim that slipped in was overwritten: owner %v", c.Owner)
+		}
+		if acts, _ := db.ListActivity(ctx, ids[1], 0, 10); len(acts) != 0 {
+			t.Fatalf("the bulk claim logged a change it did not make: %+v", acts)
 		}
 	})
 }
