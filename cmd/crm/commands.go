@@ -82,7 +82,7 @@ func cmdSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func printStats(w io.Writer, s seed.Stats) {
-	fmt.Fprintf(w, "Seeded in %s: %d customers, %d contacts (%d suppressed), %d companies, %d users, %d tags, %d segments, "+
+	fmt.Fprintf(w, "Seeded in %s: %d customers, %d contacts (%d addresses suppressed), %d companies, %d users, %d tags, %d segments, "+
 		"%d products, %d custom fields, %d messages, %d deals, %d notes, %d tasks, %d activity entries.\n",
 		s.Elapsed.Round(1e7), s.Customers, s.Contacts, s.Suppressed, s.Companies, s.Users, s.Tags, s.Segments,
 		s.Products, s.CustomFields, s.Messages, s.Deals, s.Notes, s.Tasks, s.Activity)

@@ -135,7 +135,7 @@ type emailEventIn struct {
 
 type emailEventOut struct {
 	Body struct {
-		Suppressed int `json:"suppressed" doc:"contacts suppressed by this event (0 when repeated)"`
+		Suppressed int `json:"suppressed" doc:"contacts that hold the address this event suppressed (0 when it already was; the address is suppressed even when no contact holds it)"`
 	}
 }
 

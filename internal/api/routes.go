@@ -42,10 +42,10 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, post("add-contact", "/api/v1/customers/{id}/contacts", "Add a contact (value normalised)", "Contacts"), a.addContact)
 	huma.Register(h, patch("update-contact", "/api/v1/contacts/{id}", "Change a contact's value or make it primary", "Contacts"), a.patchContact)
 	huma.Register(h, huma.Operation{OperationID: "remove-contact", Method: http.MethodDelete, Path: "/api/v1/contacts/{id}",
-		Summary: "Remove a contact (kept, with its suppression, for the audit trail)", Tags: []string{"Contacts"}, DefaultStatus: http.StatusNoContent}, a.removeContact)
-	huma.Register(h, action("suppress-contact", "/api/v1/contacts/{id}/suppress", "Suppress a contact: no send reaches it", "Contacts"), a.suppress)
-	huma.Register(h, action("unsuppress-contact", "/api/v1/contacts/{id}/unsuppress", "Lift a suppression (a note is required)", "Contacts"), a.unsuppress)
-	huma.Register(h, get("contact-suppressions", "/api/v1/contacts/{id}/suppressions", "Every suppress and unsuppress of a contact", "Contacts"), a.suppressionHistory)
+		Summary: "Remove a contact (kept for the audit trail; its address stays suppressed if it was)", Tags: []string{"Contacts"}, DefaultStatus: http.StatusNoContent}, a.removeContact)
+	huma.Register(h, action("suppress-contact", "/api/v1/contacts/{id}/suppress", "Suppress a contact's address: no send reaches it, on any customer that has it, now or later", "Contacts"), a.suppress)
+	huma.Register(h, action("unsuppress-contact", "/api/v1/contacts/{id}/unsuppress", "Lift the suppression of a contact's address, for every customer that has it (a note is required)", "Contacts"), a.unsuppress)
+	huma.Register(h, get("contact-suppressions", "/api/v1/contacts/{id}/suppressions", "Every suppress and unsuppress of a contact's address", "Contacts"), a.suppressionHistory)
 
 	huma.Register(h, get("customer-records", "/api/v1/customers/{id}/records", "Deals, notes and tasks of a customer", "Records"), a.records)
 	huma.Register(h, post("add-deal", "/api/v1/customers/{id}/deals", "Add a deal", "Records"), a.addDeal)

@@ -63,7 +63,8 @@ func (r Reason) Valid() bool {
 	return false
 }
 
-// Suppression is the current suppression state of a contact.
+// Suppression is the current suppression of an address (a channel and a
+// normalised value): every contact that holds the value shows it.
 type Suppression struct {
 	Reason Reason    `json:"reason"`
 	Note   string    `json:"note"`
@@ -71,10 +72,14 @@ type Suppression struct {
 	At     time.Time `json:"at"`
 }
 
-// SuppressionEvent is one entry of a contact's append-only suppression history.
+// SuppressionEvent is one entry of an address's append-only suppression
+// history; ContactID is the contact that was acted on (0 when none was, as for
+// a bounce of an address no contact holds).
 type SuppressionEvent struct {
 	ID        int64     `json:"id"`
-	ContactID int64     `json:"contact_id"`
+	Channel   Channel   `json:"channel"`
+	Value     string    `json:"value"`
+	ContactID int64     `json:"contact_id,omitempty"`
 	Action    string    `json:"action"` // "suppress" or "unsuppress"
 	Reason    Reason    `json:"reason,omitempty"`
 	Note      string    `json:"note"`

@@ -161,12 +161,15 @@ type ContactStore interface {
 	// has that channel and value.
 	AddContact(ctx context.Context, c *Contact, now time.Time) error
 	GetContact(ctx context.Context, id int64) (*Contact, error)
+	// GetContactEver returns a contact, removed or not (with the value it
+	// had when removed).
+	GetContactEver(ctx context.Context, id int64) (*Contact, error)
 	UpdateContactValue(ctx context.Context, id int64, value string, now time.Time) error
 	// MakePrimary makes the contact the only primary of its channel on its customer.
 	MakePrimary(ctx context.Context, id int64, now time.Time) error
-	// RemoveContact takes a contact off its customer (kept, with its
-	// suppression, for the audit trail); another contact of the channel
-	// becomes primary.
+	// RemoveContact takes a contact off its customer (kept for the audit
+	// trail; its address's suppression stays); another contact of the
+	// channel becomes primary.
 	RemoveContact(ctx context.Context, id int64, now time.Time) error
 	FindContactsByValue(ctx context.Context, ch Channel, value string) ([]Contact, error)
 	// DuplicateGroups lists contact values (e-mail, phone, LinkedIn) that
@@ -177,10 +180,16 @@ type ContactStore interface {
 	// and custom values (times to the second; not the avatar or the owner's
 	// name). fn's error stops it.
 	ExportCustomers(ctx context.Context, f CustomerFilter, chunk int, fn func([]Customer) error) error
-	// SetSuppression records a suppress (s non-nil) or unsuppress (s nil) and
-	// appends ev to the contact's history, in one step.
-	SetSuppression(ctx context.Context, contactID int64, s *Suppression, ev SuppressionEvent) error
-	ListSuppressionEvents(ctx context.Context, contactID int64) ([]SuppressionEvent, error)
+	// Suppressions belong to an address (channel and normalised value), and
+	// every contact holding the value shows its address's suppression.
+	// Suppression returns an address's suppression, nil when it has none.
+	Suppression(ctx context.Context, ch Channel, value string) (*Suppression, error)
+	// SetSuppression records a suppress (s non-nil; replaces one already
+	// there) or unsuppress (s nil; a conflict when there is none) of an
+	// address and appends ev to its history, in one step.
+	SetSuppression(ctx context.Context, ch Channel, value string, s *Suppression, ev SuppressionEvent) error
+	// ListSuppressionEvents returns an address's history, oldest first.
+	ListSuppressionEvents(ctx context.Context, ch Channel, value string) ([]SuppressionEvent, error)
 }
 
 // CatalogStore keeps the organisation's shared lists: companies, tags,

@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/acme/crm/internal/crm"
@@ -87,8 +88,8 @@ func (s *Service) EditContact(ctx context.Context, actor *crm.User, id int64, va
 	return s.Store.GetContact(ctx, id)
 }
 
-// RemoveContact takes a contact off its customer; the row and its
-// suppression are kept for the audit trail.
+// RemoveContact takes a contact off its customer; the row is kept for the
+// audit trail, and its address's suppression stays with the address.
 func (s *Service) RemoveContact(ctx context.Context, actor *crm.User, id int64) error {
 	k, err := s.Store.GetContact(ctx, id)
 	if err != nil {
@@ -106,7 +107,9 @@ func (s *Service) RemoveContact(ctx context.Context, actor *crm.User, id int64) 
 // MaxNote bounds suppression notes.
 const MaxNote = 2000
 
-// Suppress stops every send to a contact, with a reason and an optional note.
+// Suppress stops every send to a contact's address (channel and normalised
+// value), on whichever customer holds it now or later, with a reason and an
+// optional note.
 func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reason crm.Reason, note string) (*crm.Contact, error) {
 	if !reason.Valid() {
 		return nil, crm.Invalid("reason", "%q is not a reason (unsubscribe, bounce, complaint, manual, do_not_contact).", reason)
@@ -125,11 +128,11 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 	now := s.now()
 	by := ref(actor)
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
-		if err := tx.SetSuppression(ctx, id, &crm.Suppression{Reason: reason, Note: note, By: by, At: now},
-			crm.SuppressionEvent{Action: "suppress", Reason: reason, Note: note, By: by, At: now}); err != nil {
+		if err := tx.SetSuppression(ctx, k.Channel, k.Value, &crm.Suppression{Reason: reason, Note: note, By: by, At: now},
+			crm.SuppressionEvent{ContactID: id, Action: "suppress", Reason: reason, Note: note, By: by, At: now}); err != nil {
 			return err
 		}
-		return log(ctx, tx, actor, k.CustomerID, crm.ActSuppressed,
+		return logHolders(ctx, tx, actor, k, crm.ActSuppressed,
 			map[string]any{"channel": k.Channel, "value": k.Value, "reason": reason, "note": note}, now)
 	})
 	if err != nil {
@@ -138,7 +141,8 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 	return s.Store.GetContact(ctx, id)
 }
 
-// Unsuppress lifts a suppression; a note saying why is required.
+// Unsuppress lifts the suppression of a contact's address, for every
+// customer that holds it; a note saying why is required.
 func (s *Service) Unsuppress(ctx context.Context, actor *crm.User, id int64, note string) (*crm.Contact, error) {
 	note = strings.TrimSpace(note)
 	if note == "" {
@@ -157,10 +161,10 @@ func (s *Service) Unsuppress(ctx context.Context, actor *crm.User, id int64, not
 	now := s.now()
 	by := ref(actor)
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
-		if err := tx.SetSuppression(ctx, id, nil, crm.SuppressionEvent{Action: "unsuppress", Note: note, By: by, At: now}); err != nil {
+		if err := tx.SetSuppression(ctx, k.Channel, k.Value, nil, crm.SuppressionEvent{ContactID: id, Action: "unsuppress", Note: note, By: by, At: now}); err != nil {
 			return err
 		}
-		return log(ctx, tx, actor, k.CustomerID, crm.ActUnsuppressed,
+		return logHolders(ctx, tx, actor, k, crm.ActUnsuppressed,
 			map[string]any{"channel": k.Channel, "value": k.Value, "was": k.Suppression.Reason, "note": note}, now)
 	})
 	if err != nil {
@@ -169,7 +173,36 @@ func (s *Service) Unsuppress(ctx context.Context, actor *crm.User, id int64, not
 	return s.Store.GetContact(ctx, id)
 }
 
-// SuppressionHistory lists every suppress and unsuppress of a contact.
+// logHolders writes a suppression change into the activity of the acted-on
+// contact's customer and of every other customer holding the same address:
+// the change is theirs too.
+func logHolders(ctx context.Context, tx crm.Store, actor *crm.User, k *crm.Contact, kind string, data map[string]any, now time.Time) error {
+	holders, err := tx.FindContactsByValue(ctx, k.Channel, k.Value)
+	if err != nil {
+		return err
+	}
+	done := map[int64]bool{k.CustomerID: true}
+	if err := log(ctx, tx, actor, k.CustomerID, kind, data, now); err != nil {
+		return err
+	}
+	for _, h := range holders {
+		if done[h.CustomerID] {
+			continue
+		}
+		done[h.CustomerID] = true
+		if err := log(ctx, tx, actor, h.CustomerID, kind, data, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SuppressionHistory lists every suppress and unsuppress of a contact's
+// address, whichever contact they were made on.
 func (s *Service) SuppressionHistory(ctx context.Context, id int64) ([]crm.SuppressionEvent, error) {
-	return s.Store.ListSuppressionEvents(ctx, id)
+	k, err := s.Store.GetContact(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.ListSuppressionEvents(ctx, k.Channel, k.Value)
 }

@@ -133,7 +133,7 @@ func TestMergeInvariants(t *testing.T) {
 				anna = &merged.Contacts[i]
 			}
 		}
-		hist, _ := db.ListSuppressionEvents(ctx, anna.ID)
+		hist, _ := db.ListSuppressionEvents(ctx, crm.ChannelEmail, "anna@example.com")
 		if anna == nil || anna.Suppression == nil || len(hist) != 1 {
 			t.Fatalf("survivor %+v history %+v", anna, hist)
 		}

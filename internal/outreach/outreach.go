@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -125,8 +126,8 @@ func pickEmail(c *crm.Customer, contactID int64) (*crm.Contact, error) {
 // ErrSuppressed marks a refusal by the gate.
 var ErrSuppressed = errors.New("suppressed")
 
-// send passes one message through the gate: a fresh read of the contact's
-// suppression decides, right before delivery.
+// send passes one message through the gate: a fresh read of the contact, and
+// with it of its address's suppression, decides right before delivery.
 func (s *Service) send(ctx context.Context, actor *crm.User, c *crm.Customer, k *crm.Contact, subject, body string, automated bool) (*Outcome, error) {
 	fresh, err := s.Store.GetContact(ctx, k.ID)
 	if err != nil {
@@ -151,7 +152,7 @@ func (s *Service) send(ctx context.Context, actor *crm.User, c *crm.Customer, k 
 	case s.Mailer == nil:
 		m.Status = StatusOutbox
 	default:
-		link, err := s.UnsubscribeURL(ctx, k.ID)
+		link, err := s.UnsubscribeURL(ctx, fresh)
 		if err != nil {
 			return nil, err
 		}
@@ -264,22 +265,42 @@ func (s *Service) key(ctx context.Context) ([]byte, error) {
 	return hex.DecodeString(v)
 }
 
-// UnsubscribeToken signs a contact id: only this server can make one.
-func (s *Service) UnsubscribeToken(ctx context.Context, contactID int64) (string, error) {
+// An unsubscribe token names the address a message was sent to: version 2,
+// the contact's id (for context), the channel and the value, signed. Editing
+// the contact's value later leaves the address the link names unchanged.
+// Tokens of mail sent before (exactly 8+16 bytes: a contact id and its
+// signature) still work: they name a contact, whose address at sending time
+// is not recorded, so they suppress the address that contact holds now (or
+// held when it was removed), as they always did.
+const tokenV2 = 2
+
+// UnsubscribeToken signs the address of a contact: only this server can make one.
+func (s *Service) UnsubscribeToken(ctx context.Context, k *crm.Contact) (string, error) {
 	key, err := s.key(ctx)
 	if err != nil {
 		return "", err
 	}
-	id := binary.BigEndian.AppendUint64(nil, uint64(contactID))
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("unsubscribe:"))
-	mac.Write(id)
-	return base64.RawURLEncoding.EncodeToString(append(id, mac.Sum(nil)[:16]...)), nil
+	if len(k.Channel) > 255 {
+		return "", fmt.Errorf("unsubscribe token: channel %q too long", k.Channel)
+	}
+	raw := []byte{tokenV2}
+	raw = binary.BigEndian.AppendUint64(raw, uint64(k.ID))
+	raw = append(raw, byte(len(k.Channel)))
+	raw = append(raw, k.Channel...)
+	raw = append(raw, k.Value...)
+	return base64.RawURLEncoding.EncodeToString(append(raw, sign(key, "unsubscribe:v2:", raw)...)), nil
 }
 
-// UnsubscribeURL is the absolute link to put in an e-mail.
-func (s *Service) UnsubscribeURL(ctx context.Context, contactID int64) (string, error) {
-	t, err := s.UnsubscribeToken(ctx, contactID)
+func sign(key []byte, prefix string, payload []byte) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(prefix))
+	mac.Write(payload)
+	return mac.Sum(nil)[:16]
+}
+
+// UnsubscribeURL is the absolute link to put in an e-mail to this contact's address.
+func (s *Service) UnsubscribeURL(ctx context.Context, k *crm.Contact) (string, error) {
+	t, err := s.UnsubscribeToken(ctx, k)
 	if err != nil {
 		return "", err
 	}
@@ -289,66 +310,118 @@ func (s *Service) UnsubscribeURL(ctx context.Context, contactID int64) (string, 
 // ErrBadToken is a tampered, foreign or malformed unsubscribe token.
 var ErrBadToken = &crm.Error{Code: crm.CodeNotFound, Message: "This unsubscribe link is not valid. Use the link from the e-mail exactly as it was sent."}
 
-// contactOfToken checks a token and returns its contact.
-func (s *Service) contactOfToken(ctx context.Context, token string) (*crm.Contact, error) {
+// tokenAddress is what a checked token names.
+type tokenAddress struct {
+	contactID int64 // the contact mailed (context only)
+	customer  int64 // its customer when known, for the activity entry
+	channel   crm.Channel
+	value     string
+}
+
+// addressOfToken checks a token and returns the address it names.
+func (s *Service) addressOfToken(ctx context.Context, token string) (*tokenAddress, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) != 8+16 {
+	if err != nil || len(raw) < 8+16 {
 		return nil, ErrBadToken
 	}
 	key, err := s.key(ctx)
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("unsubscribe:"))
-	mac.Write(raw[:8])
-	if !hmac.Equal(mac.Sum(nil)[:16], raw[8:]) {
+	payload, mac := raw[:len(raw)-16], raw[len(raw)-16:]
+	if len(payload) == 8 { // a token from before: a contact id
+		if !hmac.Equal(sign(key, "unsubscribe:", payload), mac) {
+			return nil, ErrBadToken
+		}
+		k, err := s.Store.GetContactEver(ctx, int64(binary.BigEndian.Uint64(payload)))
+		if errors.Is(err, crm.ErrNotFound) {
+			return nil, ErrBadToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &tokenAddress{contactID: k.ID, customer: k.CustomerID, channel: k.Channel, value: k.Value}, nil
+	}
+	if payload[0] != tokenV2 || len(payload) < 1+8+1 || !hmac.Equal(sign(key, "unsubscribe:v2:", payload), mac) {
 		return nil, ErrBadToken
 	}
-	k, err := s.Store.GetContact(ctx, int64(binary.BigEndian.Uint64(raw[:8])))
-	if errors.Is(err, crm.ErrNotFound) {
+	n := int(payload[9])
+	if len(payload) <= 10+n {
 		return nil, ErrBadToken
 	}
-	return k, err
+	a := &tokenAddress{contactID: int64(binary.BigEndian.Uint64(payload[1:9])), channel: crm.Channel(payload[10 : 10+n]), value: string(payload[10+n:])}
+	if !a.channel.Valid() {
+		return nil, ErrBadToken
+	}
+	return a, nil
 }
 
 // UnsubscribeInfo returns the address a link would unsubscribe (for the
 // confirmation page), and whether it already is.
 func (s *Service) UnsubscribeInfo(ctx context.Context, token string) (address string, already bool, err error) {
-	k, err := s.contactOfToken(ctx, token)
+	a, err := s.addressOfToken(ctx, token)
 	if err != nil {
 		return "", false, err
 	}
-	return k.Value, k.Suppression != nil, nil
+	sup, err := s.Store.Suppression(ctx, a.channel, a.value)
+	return a.value, sup != nil, err
 }
 
-// Unsubscribe suppresses the link's contact with reason unsubscribe; a
+// Unsubscribe suppresses the link's address with reason unsubscribe; a
 // repeated click changes nothing.
 func (s *Service) Unsubscribe(ctx context.Context, token string) (string, error) {
-	k, err := s.contactOfToken(ctx, token)
+	a, err := s.addressOfToken(ctx, token)
 	if err != nil {
 		return "", err
 	}
-	return k.Value, s.suppressBySystem(ctx, k, crm.ReasonUnsubscribe, "Unsubscribe link")
+	_, err = s.suppressAddress(ctx, a, crm.ReasonUnsubscribe, "Unsubscribe link")
+	return a.value, err
 }
 
-func (s *Service) suppressBySystem(ctx context.Context, k *crm.Contact, reason crm.Reason, note string) error {
-	if k.Suppression != nil {
-		return nil // already suppressed: a repeated event changes nothing
-	}
+// suppressAddress suppresses an address for the system (no user) unless it
+// already is, logs it on every customer holding it, and reports how many
+// live contacts hold it (0 when it already was suppressed).
+func (s *Service) suppressAddress(ctx context.Context, a *tokenAddress, reason crm.Reason, note string) (int, error) {
 	now := s.Now().UTC()
-	return s.Store.InTx(ctx, func(tx crm.Store) error {
-		if err := tx.SetSuppression(ctx, k.ID, &crm.Suppression{Reason: reason, Note: note, At: now},
-			crm.SuppressionEvent{Action: "suppress", Reason: reason, Note: note, At: now}); err != nil {
+	n := 0
+	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		n = 0
+		sup, err := tx.Suppression(ctx, a.channel, a.value)
+		if err != nil || sup != nil {
+			return err // already suppressed: a repeated event changes nothing
+		}
+		if err := tx.SetSuppression(ctx, a.channel, a.value, &crm.Suppression{Reason: reason, Note: note, At: now},
+			crm.SuppressionEvent{ContactID: a.contactID, Action: "suppress", Reason: reason, Note: note, At: now}); err != nil {
 			return err
 		}
-		data, _ := json.Marshal(map[string]any{"channel": k.Channel, "value": k.Value, "reason": reason, "note": note})
-		return tx.AddActivity(ctx, &crm.Activity{CustomerID: k.CustomerID, Kind: crm.ActSuppressed, Data: data, At: now})
+		holders, err := tx.FindContactsByValue(ctx, a.channel, a.value)
+		if err != nil {
+			return err
+		}
+		n = len(holders)
+		data, _ := json.Marshal(map[string]any{"channel": a.channel, "value": a.value, "reason": reason, "note": note})
+		var customers []int64 // each holder's customer, and a removed contact's
+		if a.customer != 0 {
+			customers = append(customers, a.customer)
+		}
+		for _, h := range holders {
+			if !slices.Contains(customers, h.CustomerID) {
+				customers = append(customers, h.CustomerID)
+			}
+		}
+		for _, id := range customers {
+			if err := tx.AddActivity(ctx, &crm.Activity{CustomerID: id, Kind: crm.ActSuppressed, Data: data, At: now}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	return n, err
 }
 
-// EmailEvent applies a bounce or complaint from the mail provider to every
-// contact with that address. It reports how many it suppressed now.
+// EmailEvent applies a bounce or complaint from the mail provider to the
+// address, whoever holds it now or later. It reports how many contacts hold
+// the address it suppressed now (0 when it already was).
 func (s *Service) EmailEvent(ctx context.Context, email, kind string) (int, error) {
 	var reason crm.Reason
 	switch kind {
@@ -363,21 +436,7 @@ func (s *Service) EmailEvent(ctx context.Context, email, kind string) (int, erro
 	if err != nil {
 		return 0, crm.Invalid("email", "%q is not an e-mail address.", email)
 	}
-	ks, err := s.Store.FindContactsByValue(ctx, crm.ChannelEmail, addr)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for i := range ks {
-		if ks[i].Suppression != nil {
-			continue
-		}
-		if err := s.suppressBySystem(ctx, &ks[i], reason, "Reported by the mail provider ("+kind+")"); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return s.suppressAddress(ctx, &tokenAddress{channel: crm.ChannelEmail, value: addr}, reason, "Reported by the mail provider ("+kind+")")
 }
 
 // Record logs a message that did not leave through the gate: an inbound one

@@ -32,18 +32,21 @@ type contactRow struct {
 	id, customerID int64
 	channel, value string
 	primary        bool
-	supReason      string // "" = not suppressed
-	supNote        string
-	supBy          int64
-	supAt          time.Time
 	created        time.Time
 }
 
+// suppressionRow is the suppression of an address (channel and value).
+type suppressionRow struct {
+	channel, value, reason, note string
+	userID                       int64
+	at                           time.Time
+}
+
 type supEventRow struct {
-	id, contactID        int64
-	action, reason, note string
-	userID               int64
-	at                   time.Time
+	id, contactID                        int64
+	channel, value, action, reason, note string
+	userID                               int64
+	at                                   time.Time
 }
 
 // linkRow is a customer_tags (a = customer, b = tag) or segment_members
@@ -106,6 +109,7 @@ type chunk struct {
 	first     int // ordinal of the first customer (0-based)
 	customers []customerRow
 	contacts  []contactRow
+	supps     []suppressionRow
 	supEvents []supEventRow
 	tags      []linkRow
 	members   []linkRow
@@ -122,6 +126,7 @@ func (c *chunk) reset(first int) {
 	c.first = first
 	c.customers = c.customers[:0]
 	c.contacts = c.contacts[:0]
+	c.supps = c.supps[:0]
 	c.supEvents = c.supEvents[:0]
 	c.tags = c.tags[:0]
 	c.members = c.members[:0]
@@ -160,46 +165,51 @@ type dup struct {
 // generator makes all rows from one PRNG, in one fixed order, so the same
 // seed and customer count give the same data.
 type generator struct {
-	r          *rand.Rand
-	now        time.Time
-	startUS    int64 // created_at of customers spreads over [startUS, nowUS)
-	nowUS      int64
-	n          int
-	next       ids
-	locCum     []int
-	companies  []companyRow
-	users      []userInfo
-	active     []int64 // active users (authors, senders)
-	admins     []int64
-	ownerCum   []int
-	ownerIDs   []int64
-	tagIDs     []int64
-	tagCum     []int
-	segIDs     []int64
-	segCum     []int
-	products   []int64
-	prodNames  []string
-	fields     []fieldInfo
-	recent     [512]dup
-	nRecent    int
-	i          int // ordinal of the next customer
-	buf        []byte
-	acts       []activityRow // the current customer's activity, sorted before ids are given
-	lastMsg    map[int]int64 // contact index in chunk -> time (µs) of its last message
-	stats      Stats
-	dateLayout string
+	r         *rand.Rand
+	now       time.Time
+	startUS   int64 // created_at of customers spreads over [startUS, nowUS)
+	nowUS     int64
+	n         int
+	next      ids
+	locCum    []int
+	companies []companyRow
+	users     []userInfo
+	active    []int64 // active users (authors, senders)
+	admins    []int64
+	ownerCum  []int
+	ownerIDs  []int64
+	tagIDs    []int64
+	tagCum    []int
+	segIDs    []int64
+	segCum    []int
+	products  []int64
+	prodNames []string
+	fields    []fieldInfo
+	recent    [512]dup
+	nRecent   int
+	i         int // ordinal of the next customer
+	buf       []byte
+	acts      []activityRow // the current customer's activity, sorted before ids are given
+	lastMsg   map[int]int64 // contact index in chunk -> time (µs) of its last message
+	// suppressedAt holds each address left suppressed -> when (µs): a
+	// suppression belongs to the address, so a duplicate customer holding
+	// it is sent nothing after that.
+	suppressedAt map[string]int64
+	stats        Stats
+	dateLayout   string
 }
 
 func newGenerator(seed int64, n int, now time.Time, next ids) *generator {
 	g := &generator{
-		r:          rand.New(rand.NewPCG(uint64(seed), 0x5eed_c0ffee_cafe)),
-		now:        now,
-		nowUS:      now.UnixMicro(),
-		startUS:    now.AddDate(-2, 0, 0).UnixMicro(),
-		n:          n,
-		next:       next,
-		lastMsg:    map[int]int64{},
-		dateLayout: "2006-01-02",
+		r:            rand.New(rand.NewPCG(uint64(seed), 0x5eed_c0ffee_cafe)),
+		now:          now,
+		nowUS:        now.UnixMicro(),
+		startUS:      now.AddDate(-2, 0, 0).UnixMicro(),
+		n:            n,
+		next:         next,
+		lastMsg:      map[int]int64{},
+		suppressedAt: map[string]int64{},
+		dateLayout:   "2006-01-02",
 	}
 	total := 0
 	for _, l := range locales {
@@ -533,6 +543,9 @@ func (g *generator) customer(c *chunk) {
 			}
 			ct := &c.contacts[ci]
 			at := g.between(createdUS, g.nowUS)
+			if t, ok := g.suppressedAt[ct.value]; ok && at > t {
+				continue // a duplicate of a suppressed address: nothing after the suppression
+			}
 			m := messageRow{id: g.next.message, customerID: id, contactID: ct.id, channel: ct.channel, address: ct.value, at: us(at)}
 			g.next.message++
 			if g.pct(40) {
@@ -569,9 +582,10 @@ func (g *generator) customer(c *chunk) {
 		}
 	}
 
-	// suppressions (e-mail contacts only)
+	// suppressions (e-mail contacts only; a duplicate's shared address keeps
+	// the suppression history the first holder was given, if any)
 	for ci := firstContact; ci < len(c.contacts); ci++ {
-		if c.contacts[ci].channel != "email" {
+		if c.contacts[ci].channel != "email" || isDup && c.contacts[ci].value == d.email {
 			continue
 		}
 		switch x := r.IntN(1000); {
@@ -747,7 +761,8 @@ func (g *generator) suppress(c *chunk, ci int, createdUS int64, earlier bool) {
 		g.pair(c, ci, t1, t2)
 	}
 	reason, by, note := g.reason()
-	k.supReason, k.supBy, k.supNote, k.supAt = reason, by, note, us(at)
+	c.supps = append(c.supps, suppressionRow{channel: k.channel, value: k.value, reason: reason, note: note, userID: by, at: us(at)})
+	g.suppressedAt[k.value] = at
 	g.event(c, k, "suppress", reason, note, by, at)
 	g.stats.Suppressed++
 }
@@ -781,7 +796,7 @@ func (g *generator) event(c *chunk, k *contactRow, action, reason, note string, 
 		data += `,"reason":"` + reason + `"`
 	}
 	data += `,"note":` + jsonString(note) + `}`
-	c.supEvents = append(c.supEvents, supEventRow{id: g.next.supEvent, contactID: k.id, action: action, reason: reason, note: note, userID: by, at: us(at)})
+	c.supEvents = append(c.supEvents, supEventRow{id: g.next.supEvent, contactID: k.id, channel: k.channel, value: k.value, action: action, reason: reason, note: note, userID: by, at: us(at)})
 	g.next.supEvent++
 	g.act(k.customerID, by, kind, data, at)
 }

@@ -131,21 +131,20 @@ func (l *pgLoader) chunk(ctx context.Context, c *chunk) error {
 				b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15] = r.country, r.tz, r.email, r.phone, r.hasInbound, r.created, r.updated, nullTime(r.archived)
 				b[16] = r.search
 			}},
-		{"contacts", []string{"id", "customer_id", "channel", "value", "is_primary", "suppressed_reason", "suppressed_note", "suppressed_by",
-			"suppressed_at", "created_at"}, len(c.contacts),
+		{"contacts", []string{"id", "customer_id", "channel", "value", "is_primary", "created_at"}, len(c.contacts),
 			func(i int, b []any) {
 				r := &c.contacts[i]
-				var reason any
-				if r.supReason != "" {
-					reason = r.supReason
-				}
-				b[0], b[1], b[2], b[3], b[4] = r.id, r.customerID, r.channel, r.value, r.primary
-				b[5], b[6], b[7], b[8], b[9] = reason, r.supNote, nullID(r.supBy), nullTime(r.supAt), r.created
+				b[0], b[1], b[2], b[3], b[4], b[5] = r.id, r.customerID, r.channel, r.value, r.primary, r.created
 			}},
-		{"suppression_events", []string{"id", "contact_id", "action", "reason", "note", "user_id", "at"}, len(c.supEvents),
+		{"suppressions", []string{"channel", "value", "reason", "note", "user_id", "at"}, len(c.supps),
+			func(i int, b []any) {
+				r := &c.supps[i]
+				b[0], b[1], b[2], b[3], b[4], b[5] = r.channel, r.value, r.reason, r.note, nullID(r.userID), r.at
+			}},
+		{"suppression_events", []string{"id", "channel", "value", "contact_id", "action", "reason", "note", "user_id", "at"}, len(c.supEvents),
 			func(i int, b []any) {
 				r := &c.supEvents[i]
-				b[0], b[1], b[2], b[3], b[4], b[5], b[6] = r.id, r.contactID, r.action, r.reason, r.note, nullID(r.userID), r.at
+				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8] = r.id, r.channel, r.value, r.contactID, r.action, r.reason, r.note, nullID(r.userID), r.at
 			}},
 		{"customer_tags", []string{"customer_id", "tag_id", "added_at"}, len(c.tags),
 			func(i int, b []any) { r := &c.tags[i]; b[0], b[1], b[2] = r.a, r.b, r.at }},

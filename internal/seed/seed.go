@@ -37,7 +37,7 @@ type Options struct {
 	Progress     io.Writer                          // may be nil; receives short progress lines
 }
 
-// Stats counts the rows a run created (Suppressed: contacts left suppressed)
+// Stats counts the rows a run created (Suppressed: addresses left suppressed)
 // and how long it took.
 type Stats struct {
 	Users, Companies, Tags, Segments, Products, CustomFields, Customers, Contacts, Suppressed, Messages, Deals, Notes, Tasks, Activity int

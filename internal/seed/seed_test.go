@@ -67,7 +67,8 @@ func digest(t testing.TB, db *store.DB) string {
 		fmt.Fprintf(h, "%d|%s|%s|%s|%s|%s|%s\n", id, name, email, phone, country, created.UTC().Format(time.RFC3339Nano), updated.UTC().Format(time.RFC3339Nano))
 	}
 	rows.Close()
-	rows, err = db.SQL.Query(`SELECT id, customer_id, channel, value, is_primary, COALESCE(suppressed_reason, '') FROM contacts ORDER BY id`)
+	rows, err = db.SQL.Query(`SELECT k.id, k.customer_id, k.channel, k.value, k.is_primary, COALESCE(sp.reason, '')
+		FROM contacts k LEFT JOIN suppressions sp ON sp.channel = k.channel AND sp.value = k.value ORDER BY k.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +159,12 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 	if st.Customers != 2000 || st.Users != 10 || st.Companies != 100 || st.Products != 3 || st.CustomFields != 7 {
 		t.Errorf("unexpected stats %+v", st)
 	}
-	if got := count(t, db, `SELECT count(*) FROM contacts WHERE suppressed_reason IS NOT NULL`); got != st.Suppressed || got == 0 {
-		t.Errorf("suppressed contacts: %d, stats %d", got, st.Suppressed)
+	if got := count(t, db, `SELECT count(*) FROM suppressions`); got != st.Suppressed || got == 0 {
+		t.Errorf("suppressed addresses: %d, stats %d", got, st.Suppressed)
+	}
+	if n := count(t, db, `SELECT count(*) FROM suppressions sp WHERE NOT EXISTS (
+		SELECT 1 FROM contacts k WHERE k.channel = sp.channel AND k.value = sp.value)`); n != 0 {
+		t.Errorf("%d suppressed addresses no contact holds", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM users WHERE role = 'admin'`); n != 2 {
 		t.Errorf("%d admins, want 2", n)
@@ -172,7 +177,7 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 	// every reference points at a row (the seed writes without foreign key checks)
 	for _, fk := range []string{
 		"customers.company_id companies", "customers.owner_id users", "contacts.customer_id customers",
-		"contacts.suppressed_by users", "suppression_events.contact_id contacts", "suppression_events.user_id users",
+		"suppressions.user_id users", "suppression_events.contact_id contacts", "suppression_events.user_id users",
 		"customer_tags.customer_id customers", "customer_tags.tag_id tags", "segment_members.segment_id segments",
 		"segment_members.customer_id customers", "customer_scores.customer_id customers", "customer_scores.product_id products",
 		"custom_values.customer_id customers", "custom_values.field_id custom_fields", "messages.customer_id customers",
@@ -249,21 +254,25 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 		   OR m.status <> CASE m.direction WHEN 'inbound' THEN 'received' ELSE 'sent' END`); n != 0 {
 		t.Errorf("%d messages inconsistent with their contact", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM messages m JOIN contacts k ON k.id = m.contact_id
-		WHERE m.direction = 'outbound' AND k.suppressed_at IS NOT NULL AND m.at > k.suppressed_at`); n != 0 {
-		t.Errorf("%d outbound messages after the contact was suppressed", n)
+	if n := count(t, db, `SELECT count(*) FROM messages m JOIN suppressions sp ON sp.channel = m.channel AND sp.value = m.address
+		WHERE m.direction = 'outbound' AND m.at > sp.at`); n != 0 {
+		t.Errorf("%d outbound messages after the address was suppressed", n)
 	}
 
-	// suppression state matches the last event of the history
-	if n := count(t, db, `SELECT count(*) FROM contacts k WHERE k.suppressed_reason IS NOT NULL AND NOT EXISTS (
-		SELECT 1 FROM suppression_events e WHERE e.contact_id = k.id AND e.action = 'suppress' AND e.reason = k.suppressed_reason
-		AND e.at = k.suppressed_at AND e.id = (SELECT max(id) FROM suppression_events WHERE contact_id = k.id))`); n != 0 {
-		t.Errorf("%d suppressed contacts without a matching last event", n)
+	// an address's suppression state matches the last event of its history
+	if n := count(t, db, `SELECT count(*) FROM suppressions sp WHERE NOT EXISTS (
+		SELECT 1 FROM suppression_events e WHERE e.channel = sp.channel AND e.value = sp.value AND e.action = 'suppress' AND e.reason = sp.reason
+		AND e.at = sp.at AND e.id = (SELECT max(id) FROM suppression_events WHERE channel = sp.channel AND value = sp.value))`); n != 0 {
+		t.Errorf("%d suppressed addresses without a matching last event", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM contacts k WHERE k.suppressed_reason IS NULL AND EXISTS (
-		SELECT 1 FROM suppression_events e WHERE e.contact_id = k.id AND e.action = 'suppress'
-		AND e.id = (SELECT max(id) FROM suppression_events WHERE contact_id = k.id))`); n != 0 {
-		t.Errorf("%d unsuppressed contacts whose last event is a suppress", n)
+	if n := count(t, db, `SELECT count(*) FROM suppression_events e WHERE e.action = 'suppress'
+		AND e.id = (SELECT max(id) FROM suppression_events WHERE channel = e.channel AND value = e.value)
+		AND NOT EXISTS (SELECT 1 FROM suppressions sp WHERE sp.channel = e.channel AND sp.value = e.value)`); n != 0 {
+		t.Errorf("%d unsuppressed addresses whose last event is a suppress", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM suppression_events e JOIN contacts k ON k.id = e.contact_id
+		WHERE k.channel <> e.channel OR k.value <> e.value`); n != 0 {
+		t.Errorf("%d events of an address their contact does not hold", n)
 	}
 	if n := count(t, db, `SELECT count(*) FROM suppression_events WHERE action = 'unsuppress'`); n == 0 {
 		t.Errorf("no unsuppress in the history")

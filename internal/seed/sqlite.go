@@ -225,19 +225,21 @@ func (l *sqliteLoader) load(ctx context.Context, companies []companyRow, chunks 
 }
 
 type sqliteWriter struct {
-	c                                          rawConn
-	searchFrom                                 int64 // first customer id of the open transaction not yet in the search index
-	companiesT, customers, contacts, supEvents *sqlTable
-	tags, members, scores, values              *sqlTable
-	messages, deals, notes, tasks, activity    *sqlTable
-	all                                        []*sqlTable
+	c                                       rawConn
+	searchFrom                              int64 // first customer id of the open transaction not yet in the search index
+	companiesT, customers, contacts, supps  *sqlTable
+	supEvents                               *sqlTable
+	tags, members, scores, values           *sqlTable
+	messages, deals, notes, tasks, activity *sqlTable
+	all                                     []*sqlTable
 }
 
 func (w *sqliteWriter) prepare(ctx context.Context) error {
 	w.companiesT = newTable("companies", "name, name_key, domain, created_at, updated_at", true)
 	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, search_text, has_inbound, created_at, updated_at, archived_at", true)
-	w.contacts = newTable("contacts", "customer_id, channel, value, is_primary, suppressed_reason, suppressed_note, suppressed_by, suppressed_at, created_at", true)
-	w.supEvents = newTable("suppression_events", "contact_id, action, reason, note, user_id, at", true)
+	w.contacts = newTable("contacts", "customer_id, channel, value, is_primary, created_at", true)
+	w.supps = newTable("suppressions", "channel, value, reason, note, user_id, at", false)
+	w.supEvents = newTable("suppression_events", "channel, value, contact_id, action, reason, note, user_id, at", true)
 	w.tags = newTable("customer_tags", "customer_id, tag_id, added_at", false)
 	w.members = newTable("segment_members", "segment_id, customer_id, added_at", false)
 	w.scores = newTable("customer_scores", "customer_id, product_id, score", false)
@@ -247,7 +249,7 @@ func (w *sqliteWriter) prepare(ctx context.Context) error {
 	w.notes = newTable("notes", "customer_id, body, author_id, created_at, updated_at", true)
 	w.tasks = newTable("tasks", "customer_id, title, due, done_at, author_id, created_at, updated_at", true)
 	w.activity = newTable("activity", "customer_id, user_id, kind, data, at", true)
-	w.all = []*sqlTable{w.companiesT, w.customers, w.contacts, w.supEvents, w.tags, w.members, w.scores,
+	w.all = []*sqlTable{w.companiesT, w.customers, w.contacts, w.supps, w.supEvents, w.tags, w.members, w.scores,
 		w.values, w.messages, w.deals, w.notes, w.tasks, w.activity}
 	for _, t := range w.all {
 		st, err := w.c.PrepareContext(ctx, t.query(t.per))
@@ -387,18 +389,29 @@ func (w *sqliteWriter) chunk(ctx context.Context, c *chunk) error {
 		t.v(r.channel)
 		t.v(r.value)
 		t.v(r.primary)
-		t.str(r.supReason)
-		t.v(r.supNote)
-		t.id(r.supBy)
-		t.tm(r.supAt)
 		t.v(r.created)
 		if err := t.end(ctx, r.id); err != nil {
+			return err
+		}
+	}
+	t = w.supps
+	for i := range c.supps {
+		r := &c.supps[i]
+		t.v(r.channel)
+		t.v(r.value)
+		t.v(r.reason)
+		t.v(r.note)
+		t.id(r.userID)
+		t.v(r.at)
+		if err := t.end(ctx, 0); err != nil {
 			return err
 		}
 	}
 	t = w.supEvents
 	for i := range c.supEvents {
 		r := &c.supEvents[i]
+		t.v(r.channel)
+		t.v(r.value)
 		t.v(r.contactID)
 		t.v(r.action)
 		t.v(r.reason)

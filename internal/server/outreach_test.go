@@ -212,7 +212,7 @@ func TestUnsubscribeLinkAndWebhook(t *testing.T) {
 		tampered := tok0[:len(tok0)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(tok0, "AA")]
 		foreignStore := testdb.Open(t, "sqlite")
 		foreignStore.CreateUser(t.Context(), &crm.User{Email: "x@example.com", Name: "x", Role: crm.RoleAdmin, CreatedAt: time.Now()})
-		foreign, _ := outreach.New(foreignStore, nil, "", "").UnsubscribeToken(t.Context(), anaEmail)
+		foreign, _ := outreach.New(foreignStore, nil, "", "").UnsubscribeToken(t.Context(), &crm.Contact{ID: anaEmail, Channel: crm.ChannelEmail, Value: "ana@example.com"})
 		for _, bad := range []string{tampered, foreign, "not-a-token"} {
 			res, err := http.Post(e.srv.URL+"/u/"+bad, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
 			if err != nil {
@@ -245,7 +245,7 @@ func TestUnsubscribeLinkAndWebhook(t *testing.T) {
 		}
 
 		// the bounce webhook: its own token, idempotent
-		bo, boEmail := e.customerWithEmail("Bo", "bo@example.com")
+		bo, _ := e.customerWithEmail("Bo", "bo@example.com")
 		_, _ = e.customerWithEmail("Bo's twin", "BO@example.com") // the same address on a second customer
 		for _, bad := range []string{"", "wrong", tok} {
 			if st, b := e.api("POST", "/api/v1/webhooks/email-events", bad, `{"email":"bo@example.com","type":"bounce"}`); st != 401 {
@@ -259,7 +259,7 @@ func TestUnsubscribeLinkAndWebhook(t *testing.T) {
 		if st, b := e.api("POST", "/api/v1/webhooks/email-events", webhookToken, `{"email":"bo@example.com","type":"bounce"}`); st != 200 || b["suppressed"] != 0.0 {
 			t.Fatalf("repeated bounce: %d %v", st, b)
 		}
-		if hist, _ := db.ListSuppressionEvents(t.Context(), boEmail); len(hist) != 1 || hist[0].Reason != crm.ReasonBounce {
+		if hist, _ := db.ListSuppressionEvents(t.Context(), crm.ChannelEmail, "bo@example.com"); len(hist) != 1 || hist[0].Reason != crm.ReasonBounce {
 			t.Fatalf("history after a repeated event: %+v", hist)
 		}
 		if st, _ := e.api("POST", "/api/v1/webhooks/email-events", webhookToken, `{"email":"bo@example.com","type":"spam"}`); st != 400 {

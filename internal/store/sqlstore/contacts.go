@@ -3,28 +3,31 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
 )
 
-const contactCols = `k.id, k.customer_id, k.channel, k.value, k.is_primary, k.suppressed_reason, k.suppressed_note,
-	k.suppressed_at, su.id, su.name, su.email, k.created_at`
+// A contact shows the suppression of its address (channel and normalised
+// value), read through the suppressions table by its primary key.
+const contactCols = `k.id, k.customer_id, k.channel, k.value, k.is_primary, sp.reason, sp.note,
+	sp.at, su.id, su.name, su.email, k.created_at`
 
-const contactFrom = ` FROM contacts k LEFT JOIN users su ON su.id = k.suppressed_by`
+const contactFrom = ` FROM contacts k LEFT JOIN suppressions sp ON sp.channel = k.channel AND sp.value = k.value
+	LEFT JOIN users su ON su.id = sp.user_id`
 
 func scanContact(row interface{ Scan(...any) error }) (*crm.Contact, error) {
 	var k crm.Contact
-	var reason, byName, byEmail sql.NullString
+	var reason, note, byName, byEmail sql.NullString
 	var at sql.NullTime
 	var byID sql.NullInt64
-	var note string
 	if err := row.Scan(&k.ID, &k.CustomerID, &k.Channel, &k.Value, &k.Primary, &reason, &note, &at, &byID, &byName, &byEmail, &k.CreatedAt); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
 	if reason.Valid {
-		k.Suppression = &crm.Suppression{Reason: crm.Reason(reason.String), Note: note}
+		k.Suppression = &crm.Suppression{Reason: crm.Reason(reason.String), Note: note.String}
 		if at.Valid {
 			k.Suppression.At = at.Time.UTC()
 		}
@@ -88,6 +91,13 @@ func (s *Store) refreshPrimaries(ctx context.Context, customerID int64, now time
 
 func (s *Store) GetContact(ctx context.Context, id int64) (*crm.Contact, error) {
 	k, err := scanContact(s.rq().QueryRowContext(ctx, `SELECT `+contactCols+contactFrom+` WHERE k.id = $1 AND k.removed_at IS NULL`, id))
+	return k, notFound(err, "contact")
+}
+
+// GetContactEver returns a contact even after it was removed (with the
+// value it had then): an unsubscribe link from older mail names a contact id.
+func (s *Store) GetContactEver(ctx context.Context, id int64) (*crm.Contact, error) {
+	k, err := scanContact(s.rq().QueryRowContext(ctx, `SELECT `+contactCols+contactFrom+` WHERE k.id = $1`, id))
 	return k, notFound(err, "contact")
 }
 
@@ -165,39 +175,72 @@ func (s *Store) FindContactsByValue(ctx context.Context, ch crm.Channel, value s
 	return out, rows.Err()
 }
 
-func (s *Store) SetSuppression(ctx context.Context, contactID int64, sup *crm.Suppression, ev crm.SuppressionEvent) error {
+// Suppression returns the suppression of an address, nil when it has none.
+func (s *Store) Suppression(ctx context.Context, ch crm.Channel, value string) (*crm.Suppression, error) {
+	var sup crm.Suppression
+	var byID sql.NullInt64
+	var byName, byEmail sql.NullString
+	err := s.rq().QueryRowContext(ctx, `SELECT sp.reason, sp.note, sp.at, su.id, su.name, su.email
+		FROM suppressions sp LEFT JOIN users su ON su.id = sp.user_id WHERE sp.channel = $1 AND sp.value = $2`,
+		string(ch), value).Scan(&sup.Reason, &sup.Note, &sup.At, &byID, &byName, &byEmail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sup.At = sup.At.UTC()
+	if byID.Valid {
+		sup.By = &crm.UserRef{ID: byID.Int64, Name: byName.String, Email: byEmail.String}
+	}
+	return &sup, nil
+}
+
+// SetSuppression suppresses an address (sup non-nil; a suppression already
+// there is replaced) or lifts its suppression (sup nil; a conflict when there
+// is none), and appends ev to the address's history, in one step.
+func (s *Store) SetSuppression(ctx context.Context, ch crm.Channel, value string, sup *crm.Suppression, ev crm.SuppressionEvent) error {
 	return s.inTx(ctx, func(tx *Store) error {
-		var res sql.Result
-		var err error
 		if sup != nil {
 			var by any
 			if sup.By != nil {
 				by = sup.By.ID
 			}
-			res, err = tx.wq().ExecContext(ctx,
-				`UPDATE contacts SET suppressed_reason = $2, suppressed_note = $3, suppressed_by = $4, suppressed_at = $5 WHERE id = $1`,
-				contactID, string(sup.Reason), sup.Note, by, ts(sup.At))
+			if _, err := tx.wq().ExecContext(ctx, `INSERT INTO suppressions (channel, value, reason, note, user_id, at)
+				VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (channel, value) DO UPDATE SET reason = excluded.reason, note = excluded.note, user_id = excluded.user_id, at = excluded.at`,
+				string(ch), value, string(sup.Reason), sup.Note, by, ts(sup.At)); err != nil {
+				return err
+			}
 		} else {
-			res, err = tx.wq().ExecContext(ctx,
-				`UPDATE contacts SET suppressed_reason = NULL, suppressed_note = '', suppressed_by = NULL, suppressed_at = NULL WHERE id = $1`, contactID)
+			res, err := tx.wq().ExecContext(ctx, `DELETE FROM suppressions WHERE channel = $1 AND value = $2`, string(ch), value)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return crm.Conflict("%s is not suppressed.", value)
+			}
 		}
-		if err := mustAffect(res, err, "contact"); err != nil {
-			return err
-		}
-		var by any
+		var by, contact any
 		if ev.By != nil {
 			by = ev.By.ID
 		}
+		if ev.ContactID != 0 {
+			contact = ev.ContactID
+		}
 		return tx.wq().QueryRowContext(ctx,
-			`INSERT INTO suppression_events (contact_id, action, reason, note, user_id, at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			contactID, ev.Action, string(ev.Reason), ev.Note, by, ts(ev.At)).Scan(&ev.ID)
+			`INSERT INTO suppression_events (channel, value, contact_id, action, reason, note, user_id, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			string(ch), value, contact, ev.Action, string(ev.Reason), ev.Note, by, ts(ev.At)).Scan(&ev.ID)
 	})
 }
 
-func (s *Store) ListSuppressionEvents(ctx context.Context, contactID int64) ([]crm.SuppressionEvent, error) {
+// ListSuppressionEvents returns the history of an address, oldest first.
+func (s *Store) ListSuppressionEvents(ctx context.Context, ch crm.Channel, value string) ([]crm.SuppressionEvent, error) {
 	rows, err := s.rq().QueryContext(ctx,
-		`SELECT e.id, e.contact_id, e.action, e.reason, e.note, u.id, u.name, u.email, e.at
-		 FROM suppression_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.contact_id = $1 ORDER BY e.id`, contactID)
+		`SELECT e.id, e.channel, e.value, e.contact_id, e.action, e.reason, e.note, u.id, u.name, u.email, e.at
+		 FROM suppression_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.channel = $1 AND e.value = $2 ORDER BY e.id`, string(ch), value)
 	if err != nil {
 		return nil, err
 	}
@@ -205,12 +248,13 @@ func (s *Store) ListSuppressionEvents(ctx context.Context, contactID int64) ([]c
 	var out []crm.SuppressionEvent
 	for rows.Next() {
 		var e crm.SuppressionEvent
-		var uid sql.NullInt64
+		var uid, contact sql.NullInt64
 		var uname, uemail sql.NullString
-		if err := rows.Scan(&e.ID, &e.ContactID, &e.Action, &e.Reason, &e.Note, &uid, &uname, &uemail, &e.At); err != nil {
+		if err := rows.Scan(&e.ID, &e.Channel, &e.Value, &contact, &e.Action, &e.Reason, &e.Note, &uid, &uname, &uemail, &e.At); err != nil {
 			return nil, err
 		}
 		e.At = e.At.UTC()
+		e.ContactID = contact.Int64
 		if uid.Valid {
 			e.By = &crm.UserRef{ID: uid.Int64, Name: uname.String, Email: uemail.String}
 		}

@@ -409,10 +409,10 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 		}
 	}
 
-	// each child table: one aggregated text per customer
-	load := func(table, item string, read func(c *crm.Customer, r *fieldReader)) error {
+	// each child table (x, with what it joins): one aggregated text per customer
+	load := func(from, item string, read func(c *crm.Customer, r *fieldReader)) error {
 		cond, args := s.idRange("x.customer_id", ids)
-		return s.eachRow(ctx, `SELECT x.customer_id, string_agg(`+item+`, '') FROM `+table+` x WHERE `+cond+` GROUP BY x.customer_id`, args,
+		return s.eachRow(ctx, `SELECT x.customer_id, string_agg(`+item+`, '') FROM `+from+` WHERE `+cond+` GROUP BY x.customer_id`, args,
 			func(rows *sql.Rows) error {
 				var id int64
 				var agg string
@@ -434,8 +434,10 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 			})
 	}
 	err = cmp.Or(
-		load("contacts", `CASE WHEN x.removed_at IS NULL THEN x.id || ',' || x.channel || ',' || CASE WHEN x.is_primary THEN 't' ELSE 'f' END || ','
-			|| coalesce(x.suppressed_reason, '') || ',' || `+textSQL("x.value")+` ELSE '' END`,
+		// a contact shows its address's suppression (the suppressions table's key)
+		load("contacts x LEFT JOIN suppressions sp ON sp.channel = x.channel AND sp.value = x.value",
+			`CASE WHEN x.removed_at IS NULL THEN x.id || ',' || x.channel || ',' || CASE WHEN x.is_primary THEN 't' ELSE 'f' END || ','
+			|| coalesce(sp.reason, '') || ',' || `+textSQL("x.value")+` ELSE '' END`,
 			func(c *crm.Customer, r *fieldReader) {
 				k := crm.Contact{ID: r.int(','), CustomerID: c.ID, Channel: crm.Channel(r.until(',')), Primary: r.until(',') == "t"}
 				if reason := r.until(','); reason != "" {
@@ -444,20 +446,20 @@ func (s *Store) exportChunk(ctx context.Context, ids []int64, names *exportNames
 				k.Value = r.text()
 				c.Contacts = append(c.Contacts, k)
 			}),
-		load("customer_tags", `x.tag_id || ','`, func(c *crm.Customer, r *fieldReader) {
+		load("customer_tags x", `x.tag_id || ','`, func(c *crm.Customer, r *fieldReader) {
 			c.Tags = append(c.Tags, names.tags[r.int(',')][0])
 		}),
-		load("segment_members", `x.segment_id || ','`, func(c *crm.Customer, r *fieldReader) {
+		load("segment_members x", `x.segment_id || ','`, func(c *crm.Customer, r *fieldReader) {
 			c.Segments = append(c.Segments, r.int(','))
 		}),
-		load("customer_scores", `x.product_id || ':' || x.score || ','`, func(c *crm.Customer, r *fieldReader) {
+		load("customer_scores x", `x.product_id || ':' || x.score || ','`, func(c *crm.Customer, r *fieldReader) {
 			if c.Scores == nil {
 				c.Scores = map[string]int{}
 			}
 			key := names.products[r.int(':')]
 			c.Scores[key] = int(r.int(','))
 		}),
-		load("custom_values", `x.field_id || ',' || `+textSQL("x.value"), func(c *crm.Customer, r *fieldReader) {
+		load("custom_values x", `x.field_id || ',' || `+textSQL("x.value"), func(c *crm.Customer, r *fieldReader) {
 			key := names.fields[r.int(',')]
 			v, err := decodeJSONValue(r.text())
 			if err != nil && r.err == nil {

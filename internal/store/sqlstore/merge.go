@@ -20,25 +20,25 @@ func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []i
 		return err
 	}
 
-	// Contacts, one by one (a handful): move, or collapse into the primary's copy.
+	// Contacts, one by one (a handful): move, or collapse into the primary's
+	// copy. A suppression belongs to the address, so both copies already
+	// show the same one, and its history stays with the address.
 	type kc struct {
 		id             int64
 		channel, value string
-		suppressed     bool
 	}
 	moving, err := queryList(ctx, s.wq(), func(r *sql.Rows) (kc, error) {
 		var k kc
-		return k, r.Scan(&k.id, &k.channel, &k.value, &k.suppressed)
-	}, `SELECT id, channel, value, suppressed_reason IS NOT NULL FROM contacts
+		return k, r.Scan(&k.id, &k.channel, &k.value)
+	}, `SELECT id, channel, value FROM contacts
 	    WHERE customer_id IN `+placeholders(1, len(ids))+` AND removed_at IS NULL ORDER BY id`, ids...)
 	if err != nil {
 		return err
 	}
 	for _, k := range moving {
 		var survivor int64
-		var survivorSuppressed bool
-		err := s.wq().QueryRowContext(ctx, `SELECT id, suppressed_reason IS NOT NULL FROM contacts
-			WHERE customer_id = $1 AND channel = $2 AND value = $3 AND removed_at IS NULL`, primaryID, k.channel, k.value).Scan(&survivor, &survivorSuppressed)
+		err := s.wq().QueryRowContext(ctx, `SELECT id FROM contacts
+			WHERE customer_id = $1 AND channel = $2 AND value = $3 AND removed_at IS NULL`, primaryID, k.channel, k.value).Scan(&survivor)
 		switch {
 		case err == sql.ErrNoRows: // new to the primary: it moves
 			if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET customer_id = $1, is_primary = false WHERE id = $2`, primaryID, k.id); err != nil {
@@ -46,16 +46,7 @@ func (s *Store) MergeInto(ctx context.Context, primaryID int64, secondaryIDs []i
 			}
 		case err != nil:
 			return err
-		default: // the same contact: collapse; the survivor keeps any suppression and the whole history
-			if k.suppressed && !survivorSuppressed {
-				if _, err := s.wq().ExecContext(ctx, `UPDATE contacts SET (suppressed_reason, suppressed_note, suppressed_by, suppressed_at) =
-					(SELECT suppressed_reason, suppressed_note, suppressed_by, suppressed_at FROM contacts WHERE id = $2) WHERE id = $1`, survivor, k.id); err != nil {
-					return err
-				}
-			}
-			if _, err := s.wq().ExecContext(ctx, `UPDATE suppression_events SET contact_id = $1 WHERE contact_id = $2`, survivor, k.id); err != nil {
-				return err
-			}
+		default: // the same contact: collapse into the survivor
 			if _, err := s.wq().ExecContext(ctx, `UPDATE messages SET contact_id = $1 WHERE contact_id = $2`, survivor, k.id); err != nil {
 				return err
 			}

@@ -56,8 +56,11 @@ func testExport(t *testing.T, s crm.Store) {
 		case "second@example.com":
 			must(t, s.MakePrimary(ctx, k.ID, t0))
 		case "b@example.com":
-			must(t, s.SetSuppression(ctx, k.ID, &crm.Suppression{Reason: crm.ReasonBounce, At: t0},
-				crm.SuppressionEvent{Action: "suppress", Reason: crm.ReasonBounce, At: t0}))
+			must(t, s.SetSuppression(ctx, k.Channel, k.Value, &crm.Suppression{Reason: crm.ReasonBounce, At: t0},
+				crm.SuppressionEvent{ContactID: k.ID, Action: "suppress", Reason: crm.ReasonBounce, At: t0}))
+			// a suppressed address shows on a contact added after it (the export reads it by address)
+			must(t, s.SetSuppression(ctx, crm.ChannelPhone, "+4915112345679", &crm.Suppression{Reason: crm.ReasonDoNotContact, At: t0},
+				crm.SuppressionEvent{Action: "suppress", Reason: crm.ReasonDoNotContact, At: t0}))
 		case "removed@example.com":
 			must(t, s.RemoveContact(ctx, k.ID, t0))
 		}

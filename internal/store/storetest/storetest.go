@@ -484,34 +484,71 @@ func testContacts(t *testing.T, s crm.Store) {
 	}
 }
 
+// A suppression belongs to the address (channel and normalised value):
+// every contact holding the value shows it, removed and re-added ones and
+// ones added later included, until it is lifted; the history is the address's.
 func testSuppression(t *testing.T, s crm.Store) {
 	u := newUser(t, s, "s@example.com", crm.RoleMember)
 	id := newCustomer(t, s, "Quiet", t0)
 	k := &crm.Contact{CustomerID: id, Channel: crm.ChannelEmail, Value: "quiet@example.com"}
 	must(t, s.AddContact(ctx, k, t0))
+	twin := newCustomer(t, s, "Quiet twin", t0)
+	k2 := &crm.Contact{CustomerID: twin, Channel: crm.ChannelEmail, Value: "quiet@example.com"}
+	must(t, s.AddContact(ctx, k2, t0))
+	if sup, err := s.Suppression(ctx, crm.ChannelEmail, "quiet@example.com"); err != nil || sup != nil {
+		t.Fatalf("before: %+v %v", sup, err)
+	}
 	by := &crm.UserRef{ID: u.ID}
-	must(t, s.SetSuppression(ctx, k.ID, &crm.Suppression{Reason: crm.ReasonUnsubscribe, Note: "asked by phone", By: by, At: t0},
-		crm.SuppressionEvent{Action: "suppress", Reason: crm.ReasonUnsubscribe, Note: "asked by phone", By: by, At: t0}))
-	got, _ := s.GetContact(ctx, k.ID)
-	if got.Suppression == nil || got.Suppression.Reason != crm.ReasonUnsubscribe || got.Suppression.By == nil ||
-		got.Suppression.By.Email != "s@example.com" || !got.Suppression.At.Equal(t0) {
-		t.Fatalf("suppressed %+v", got.Suppression)
+	must(t, s.SetSuppression(ctx, k.Channel, k.Value, &crm.Suppression{Reason: crm.ReasonUnsubscribe, Note: "asked by phone", By: by, At: t0},
+		crm.SuppressionEvent{ContactID: k.ID, Action: "suppress", Reason: crm.ReasonUnsubscribe, Note: "asked by phone", By: by, At: t0}))
+	for _, kid := range []int64{k.ID, k2.ID} {
+		got, _ := s.GetContact(ctx, kid)
+		if got.Suppression == nil || got.Suppression.Reason != crm.ReasonUnsubscribe || got.Suppression.By == nil ||
+			got.Suppression.By.Email != "s@example.com" || !got.Suppression.At.Equal(t0) || got.Suppression.Note != "asked by phone" {
+			t.Fatalf("contact %d suppressed %+v", kid, got.Suppression)
+		}
 	}
-	must(t, s.SetSuppression(ctx, k.ID, nil, crm.SuppressionEvent{Action: "unsuppress", Note: "re-subscribed in writing", By: by, At: t0.Add(time.Hour)}))
-	got, _ = s.GetContact(ctx, k.ID)
-	if got.Suppression != nil {
-		t.Fatalf("still suppressed %+v", got.Suppression)
+	c, _ := s.GetCustomer(ctx, twin)
+	if c.Contacts[0].Suppression == nil {
+		t.Fatalf("the twin's customer shows %+v", c.Contacts)
 	}
-	hist, err := s.ListSuppressionEvents(ctx, k.ID)
+	// the same value on another channel is another address
+	other := &crm.Contact{CustomerID: id, Channel: crm.ChannelOther, Value: "quiet@example.com"}
+	must(t, s.AddContact(ctx, other, t0))
+	if got, _ := s.GetContact(ctx, other.ID); got.Suppression != nil {
+		t.Fatalf("another channel shows %+v", got.Suppression)
+	}
+	must(t, s.SetSuppression(ctx, k.Channel, k.Value, nil, crm.SuppressionEvent{ContactID: k2.ID, Action: "unsuppress", Note: "re-subscribed in writing", By: by, At: t0.Add(time.Hour)}))
+	for _, kid := range []int64{k.ID, k2.ID} {
+		if got, _ := s.GetContact(ctx, kid); got.Suppression != nil {
+			t.Fatalf("contact %d still suppressed %+v", kid, got.Suppression)
+		}
+	}
+	wantCode(t, s.SetSuppression(ctx, k.Channel, k.Value, nil, crm.SuppressionEvent{Action: "unsuppress", Note: "again", At: t0}), crm.CodeConflict)
+	hist, err := s.ListSuppressionEvents(ctx, crm.ChannelEmail, "quiet@example.com")
 	must(t, err)
-	if len(hist) != 2 || hist[0].Action != "suppress" || hist[1].Note != "re-subscribed in writing" {
+	if len(hist) != 2 || hist[0].Action != "suppress" || hist[0].ContactID != k.ID || hist[1].Note != "re-subscribed in writing" ||
+		hist[1].ContactID != k2.ID || hist[1].Value != "quiet@example.com" || hist[1].Channel != crm.ChannelEmail {
 		t.Fatalf("history %+v", hist)
 	}
-	// a removed contact keeps its suppression (it is never deleted)
-	must(t, s.SetSuppression(ctx, k.ID, &crm.Suppression{Reason: crm.ReasonBounce, At: t0}, crm.SuppressionEvent{Action: "suppress", Reason: crm.ReasonBounce, At: t0}))
+	// removing the contact leaves the address suppressed: re-added, it shows it
+	must(t, s.SetSuppression(ctx, k.Channel, k.Value, &crm.Suppression{Reason: crm.ReasonBounce, At: t0}, crm.SuppressionEvent{Action: "suppress", Reason: crm.ReasonBounce, At: t0}))
 	must(t, s.RemoveContact(ctx, k.ID, t0))
-	if hist, _ := s.ListSuppressionEvents(ctx, k.ID); len(hist) != 3 {
-		t.Fatalf("history after removal %d", len(hist))
+	if gone, err := s.GetContactEver(ctx, k.ID); err != nil || gone.Value != "quiet@example.com" || gone.Suppression == nil {
+		t.Fatalf("removed contact %+v %v", gone, err)
+	}
+	again := &crm.Contact{CustomerID: id, Channel: crm.ChannelEmail, Value: "quiet@example.com"}
+	must(t, s.AddContact(ctx, again, t0))
+	if got, _ := s.GetContact(ctx, again.ID); got.Suppression == nil || got.Suppression.Reason != crm.ReasonBounce {
+		t.Fatalf("re-added %+v", got.Suppression)
+	}
+	if hist, _ := s.ListSuppressionEvents(ctx, crm.ChannelEmail, "quiet@example.com"); len(hist) != 3 || hist[2].ContactID != 0 {
+		t.Fatalf("history after removal %+v", hist)
+	}
+	// editing a contact's value moves it to the other address's state
+	must(t, s.UpdateContactValue(ctx, again.ID, "loud@example.com", t0))
+	if got, _ := s.GetContact(ctx, again.ID); got.Suppression != nil {
+		t.Fatalf("edited to a new address %+v", got.Suppression)
 	}
 }
 

@@ -1,0 +1,4 @@
+package postgres
+
+// Migrations is the embedded migration set, for tests that migrate step by step.
+var Migrations = migrations
