@@ -421,7 +421,7 @@ func crashCancelStuck(t *testing.T, engine string) {
 	}
 }
 
-const segmentCustomers = 1000
+const segmentCustomers = 500
 
 // crashSegmentSend: a send to a segment over a real SMTP server in the test
 // process, killed mid-way. Each address receives at most one message; all
@@ -551,7 +551,7 @@ func crashImport(t *testing.T, engine string) {
 		t.Fatal(err)
 	}
 	if customers != importRows || distinct != importRows || imported != importRows {
-		t.Fatalf("%d customers (%d addresses), %d "created" entries for %d rows", customers, distinct, imported, importRows)
+		t.Fatalf("%d customers (%d addresses), %d \"created\" entries for %d rows", customers, distinct, imported, importRows)
 	}
 }
 
