@@ -66,7 +66,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	out := outreach.New(db, mailer, cfg.SMTPFrom, cfg.BaseURL)
 	cs := customers.New(db)
-	queue, err := jobs.Open(db, out, cs, log)
+	queue, err := jobs.OpenWith(db, out, cs, log, jobs.Options{RescueAfter: cfg.JobRescueAfter})
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	log.Info("shutting down: letting running jobs finish")
+	log.Info("shutting down: running jobs stop after their current chunk and go on at the next start")
 	if err := queue.Stop(shutdownCtx); err != nil {
 		log.Error("stopping background jobs", "err", err)
 	}

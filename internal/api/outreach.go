@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -92,6 +93,39 @@ func (a *apiServer) getJob(ctx context.Context, in *idIn) (*jobOut, error) {
 		return nil, a.fail(ctx, crm.NotFound("job")) // someone else's job: as if it did not exist
 	}
 	return &jobOut{Body: j}, nil
+}
+
+type jobCancelOut struct {
+	Status int
+	Body   *jobs.Job
+}
+
+// cancelJob stops a background job of the caller's (any job, for an admin):
+// 200 when it is canceled now, 202 when it runs and stops after its current
+// chunk, 409 when it has ended. An import job cancels its import too.
+func (a *apiServer) cancelJob(ctx context.Context, in *idIn) (*jobCancelOut, error) {
+	me := caller(ctx)
+	j, err := a.Jobs.Get(ctx, in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, err)
+	}
+	if j.UserID != me.ID && !me.IsAdmin() {
+		return nil, a.fail(ctx, crm.NotFound("job")) // someone else's job: as if it did not exist
+	}
+	if j.ImportID != 0 && !j.Ended() && a.Imports != nil {
+		if _, err := a.Imports.Cancel(ctx, me, j.ImportID); err != nil && !errors.Is(err, crm.ErrConflict) {
+			return nil, a.fail(ctx, err)
+		}
+	}
+	j, err = a.Jobs.Cancel(ctx, in.ID)
+	if err != nil {
+		return nil, a.fail(ctx, err)
+	}
+	out := &jobCancelOut{Status: http.StatusAccepted, Body: j}
+	if j.Status == jobs.Canceled {
+		out.Status = http.StatusOK
+	}
+	return out, nil
 }
 
 type messageIn struct {

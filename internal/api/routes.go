@@ -67,6 +67,9 @@ func (a *apiServer) routes(h huma.API) {
 		Summary: "Send an e-mail to every customer of a segment, in the background (suppressed contacts skipped)", Tags: []string{"Messages"},
 		DefaultStatus: http.StatusAccepted}, a.sendSegment)
 	huma.Register(h, get("get-job", "/api/v1/jobs/{id}", "A background job: status, progress, result", "Jobs"), a.getJob)
+	huma.Register(h, huma.Operation{OperationID: "cancel-job", Method: http.MethodPost, Path: "/api/v1/jobs/{id}/cancel",
+		Summary: "Cancel a background job of yours (any, for an admin): what it did stays, counted; 409 when it has ended", Tags: []string{"Jobs"},
+		Responses: map[string]*huma.Response{"202": {Description: "running: it stops after its current chunk (poll the job until \"canceled\")"}}}, a.cancelJob)
 	huma.Register(h, action("preview-merge", "/api/v1/customers/merge/preview", "What a merge would move and fill; changes nothing", "Customers"), a.previewMerge)
 	huma.Register(h, action("merge", "/api/v1/customers/merge", "Merge 2-10 customers into the primary (irreversible: confirm must be true)", "Customers"), a.merge)
 	huma.Register(h, get("job-skipped", "/api/v1/jobs/{id}/skipped.csv", "Why a bulk job left each customer alone (CSV)", "Jobs"), a.skippedCSV)

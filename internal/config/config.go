@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config holds every setting.
@@ -28,11 +29,14 @@ type Config struct {
 	SMTPFrom     string // CRM_SMTP_FROM
 	DataDir      string // CRM_DATA_DIR: uploads and the default SQLite file
 	LogLevel     string // CRM_LOG_LEVEL: debug, info, warn, error
+	// CRM_JOB_RESCUE_AFTER: how soon a background job whose process died
+	// (or outlived its shutdown grace) is taken up again
+	JobRescueAfter time.Duration
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info"}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -58,6 +62,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CRM_SMTP_PORT: %q is not a port number", v)
 		}
 		c.SMTPPort = p
+	}
+	if v := getenv("CRM_JOB_RESCUE_AFTER"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CRM_JOB_RESCUE_AFTER: %q is not a duration (say 2m or 90s)", v)
+		}
+		c.JobRescueAfter = d
 	}
 	return nil
 }
@@ -118,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
 		errs = append(errs, fmt.Errorf("smtp port: %d is not a port", c.SMTPPort))
+	}
+	if c.JobRescueAfter < time.Second {
+		errs = append(errs, fmt.Errorf("job rescue after: %s is shorter than a second", c.JobRescueAfter))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -124,6 +124,26 @@ type CustomerStore interface {
 	AddBulkSkips(ctx context.Context, jobID int64, skips []BulkSkip) error
 	ListBulkSkips(ctx context.Context, jobID, afterCustomer int64, limit int) ([]BulkSkip, error)
 	RemoveSegmentMembers(ctx context.Context, segmentID int64, customerIDs []int64) (removed int, err error)
+
+	// Background jobs that resume after a crash.
+
+	// JobCheckpoint returns where a job stands: the last id done and its
+	// state (0 and nil before the first checkpoint).
+	JobCheckpoint(ctx context.Context, jobID int64) (afterID int64, state []byte, err error)
+	// SaveJobCheckpoint moves a job's checkpoint from prevAfter to afterID;
+	// a conflict when it is no longer at prevAfter (another run of the job
+	// moved it). Call it in the transaction of the work it records.
+	SaveJobCheckpoint(ctx context.Context, jobID, prevAfter, afterID int64, state []byte, now time.Time) error
+	// SegmentDeliveries returns the delivery status of each of customerIDs a
+	// segment send job has already handled.
+	SegmentDeliveries(ctx context.Context, jobID int64, customerIDs []int64) (map[int64]string, error)
+	// ClaimDelivery records a customer (and the contact written to) as handled
+	// by the job, before anything is sent; false when the customer or the
+	// contact already has a row for this job.
+	ClaimDelivery(ctx context.Context, jobID, customerID int64, contactID *int64, status string, now time.Time) (bool, error)
+	SetDeliveryStatus(ctx context.Context, jobID, customerID int64, status string) error
+	// DeliveryCounts counts a send job's deliveries by status.
+	DeliveryCounts(ctx context.Context, jobID int64) (map[string]int, error)
 }
 
 // DuplicateGroup is a contact value several active customers share.

@@ -36,6 +36,12 @@ type BulkRequest struct {
 	Filter    *crm.CustomerFilter
 	Tags      []string
 	SegmentID int64
+	// A background job's resumption: Resume holds the totals of the chunks
+	// already done (its Last is where the next chunk starts), and InChunk
+	// runs inside each chunk's transaction after its changes, so a job's
+	// checkpoint commits together with the chunk it records.
+	Resume  *BulkResult
+	InChunk func(tx crm.Store, r BulkResult, skips []Skip) error
 }
 
 // Skip says why one customer was left alone.
@@ -52,6 +58,7 @@ type BulkResult struct {
 	Done      int    `json:"done"`
 	Skipped   int    `json:"skipped"`
 	Skips     []Skip `json:"skips"` // every skip (inline answers); jobs keep them in the store instead
+	Last      int64  `json:"-"`     // the last customer id handled: where a resumed job goes on
 }
 
 // CheckBulk validates a bulk request before any work starts.
@@ -98,6 +105,9 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 		return nil, err
 	}
 	res := &BulkResult{Action: req.Action, Skips: []Skip{}}
+	if req.Resume != nil {
+		res.Processed, res.Done, res.Skipped, res.Last = req.Resume.Processed, req.Resume.Done, req.Resume.Skipped, req.Resume.Last
+	}
 	var tagIDs []int64
 	var segName string
 	if req.Action == BulkTag {
@@ -116,7 +126,10 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 		}
 		segName = sg.Name
 	}
-	next := chunker(s.Store, req)
+	next := chunker(s.Store, req, res.Last)
+	// a chunk begun is finished (and committed with its checkpoint) even if
+	// ctx ends meanwhile: a cancel or a shutdown stops at the next chunk
+	work := context.WithoutCancel(ctx)
 	for {
 		ids, err := next(ctx)
 		if err != nil {
@@ -129,16 +142,26 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 			return res, err
 		}
 		var skips []Skip
-		err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		before := *res
+		err = s.Store.InTx(work, func(tx crm.Store) error {
 			var err error
-			skips, err = s.bulkChunk(ctx, tx, actor, req, ids, tagIDs, segName, res)
-			return err
+			skips, err = s.bulkChunk(work, tx, actor, req, ids, tagIDs, segName, res)
+			if err != nil {
+				return err
+			}
+			res.Processed += len(ids)
+			res.Skipped += len(skips)
+			res.Last = ids[len(ids)-1]
+			if req.InChunk != nil {
+				return req.InChunk(tx, *res, skips)
+			}
+			return nil
 		})
 		if err != nil {
+			before.Skips = res.Skips
+			*res = before // rolled back: counted as not done
 			return res, err
 		}
-		res.Processed += len(ids)
-		res.Skipped += len(skips)
 		if onChunk != nil {
 			if err := onChunk(*res, skips); err != nil {
 				return res, err
@@ -150,9 +173,11 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 }
 
 // chunker hands out the ids of a request, BulkChunk at a time.
-func chunker(st crm.Store, req BulkRequest) func(context.Context) ([]int64, error) {
+func chunker(st crm.Store, req BulkRequest, after int64) func(context.Context) ([]int64, error) {
 	if req.Filter == nil {
 		ids := slices.Compact(slices.Sorted(slices.Values(req.IDs)))
+		i, _ := slices.BinarySearch(ids, after+1)
+		ids = ids[i:]
 		return func(context.Context) ([]int64, error) {
 			n := min(BulkChunk, len(ids))
 			part := ids[:n]
@@ -160,7 +185,6 @@ func chunker(st crm.Store, req BulkRequest) func(context.Context) ([]int64, erro
 			return part, nil
 		}
 	}
-	var after int64
 	return func(ctx context.Context) ([]int64, error) {
 		ids, err := st.CustomerIDs(ctx, *req.Filter, after, BulkChunk)
 		if len(ids) > 0 {

@@ -152,8 +152,13 @@ func (s *Service) commitTx(ctx context.Context, j *crm.ImportJob, actor *crm.Use
 	batch []*Row) (stop bool, readErr error, err error) {
 	began := time.Now()
 	next := *j
+	// a transaction begun commits (ctx ending, a cancel or the end of a
+	// job's slice, ends it after its current batch) rather than losing
+	// its work
+	stopped := ctx
+	ctx = context.WithoutCancel(ctx)
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
-		for n := int64(0); n < int64(max(s.TxRows, 1)) && (n == 0 || time.Since(began) < txTime); {
+		for n := int64(0); n < int64(max(s.TxRows, 1)) && (n == 0 || time.Since(began) < txTime && stopped.Err() == nil); {
 			batch = batch[:0]
 			var end int64
 			var size int

@@ -2,7 +2,10 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -26,9 +29,9 @@ type Bulk struct {
 // Kind names the job in River's table.
 func (Bulk) Kind() string { return "bulk" }
 
-// InsertOpts: bulk actions are safe to repeat (each chunk checks the state
-// again), so a failed job is retried a few times.
-func (Bulk) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+// InsertOpts: a chunk commits with the job's checkpoint, so an attempt that
+// failed (or whose process died) is retried from where it stood.
+func (Bulk) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
 // BulkWorker runs bulk jobs through the customers service, so the rules are
 // the same as for a small selection.
@@ -37,10 +40,21 @@ type BulkWorker struct {
 	Store     crm.Store
 	Customers *customers.Service
 	Queue     func() Queue
+	Options   Options
 }
 
-// Work runs the action and records progress and skips after every chunk.
+// Timeout is River's limit for one attempt (a slice of the job).
+func (w *BulkWorker) Timeout(*river.Job[Bulk]) time.Duration { return w.Options.timeout() }
+
+// Work runs the action from the job's checkpoint, for one slice: each chunk
+// commits with its skips and the checkpoint (the last customer id done and
+// the totals), so a crash or a cancel loses or repeats nothing.
 func (w *BulkWorker) Work(ctx context.Context, job *river.Job[Bulk]) error {
+	sctx, end := w.Options.attempt(ctx)
+	return end(w.work(sctx, job))
+}
+
+func (w *BulkWorker) work(ctx context.Context, job *river.Job[Bulk]) error {
 	a := job.Args
 	user, err := w.Store.GetUser(ctx, a.UserID)
 	if err != nil {
@@ -54,19 +68,53 @@ func (w *BulkWorker) Work(ctx context.Context, job *river.Job[Bulk]) error {
 		}
 		req.Filter = &q.Filter
 	}
-	res, err := w.Customers.Bulk(ctx, user, req, func(r customers.BulkResult, skips []customers.Skip) error {
+	after, state, err := w.Store.JobCheckpoint(ctx, job.ID)
+	if err != nil {
+		return err
+	}
+	if state != nil {
+		var r customers.BulkResult
+		if err := json.Unmarshal(state, &r); err != nil {
+			return err
+		}
+		r.Last = after
+		req.Resume = &r
+	}
+	bg := context.WithoutCancel(ctx) // a chunk begun commits whole
+	req.InChunk = func(tx crm.Store, r customers.BulkResult, skips []customers.Skip) error {
 		rows := make([]crm.BulkSkip, len(skips))
 		for i, k := range skips {
 			rows[i] = crm.BulkSkip{CustomerID: k.ID, Name: k.Name, Reason: k.Reason}
 		}
-		if err := w.Store.AddBulkSkips(ctx, job.ID, rows); err != nil {
+		if err := tx.AddBulkSkips(bg, job.ID, rows); err != nil {
 			return err
 		}
-		return w.Queue().Progress(ctx, job.ID, r)
+		r.Skips = nil
+		b, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		// conditional on the checkpoint this run started from: a second
+		// run of the job (a rescue of a live one) cannot do a chunk again
+		if err := tx.SaveJobCheckpoint(bg, job.ID, after, r.Last, b, time.Now()); err != nil {
+			return err
+		}
+		after = r.Last
+		return nil
+	}
+	res, err := w.Customers.Bulk(ctx, user, req, func(r customers.BulkResult, _ []customers.Skip) error {
+		return w.Queue().Progress(bg, job.ID, r)
 	})
+	if errors.Is(err, crm.ErrConflict) {
+		return river.JobSnooze(time.Second) // another run moved on: go on after it, from its checkpoint
+	}
 	if res != nil {
 		res.Skips = nil // kept in the store: GET /api/v1/jobs/{id}/skipped.csv
-		if rerr := river.RecordOutput(ctx, output{Progress: res, Result: res}); rerr != nil && err == nil {
+		out := output{Progress: res}
+		if err == nil {
+			out.Result = res
+		}
+		if rerr := river.RecordOutput(ctx, out); rerr != nil && err == nil {
 			err = rerr
 		}
 	}

@@ -29,7 +29,11 @@ type ImportWorker struct {
 	river.WorkerDefaults[Import]
 	Importer *importer.Service
 	Queue    func() Queue
+	Options  Options
 }
+
+// Timeout is River's limit for one attempt (a slice of the import).
+func (w *ImportWorker) Timeout(*river.Job[Import]) time.Duration { return w.Options.timeout() }
 
 // NewImportWorker builds the worker over db.
 func NewImportWorker(db *store.DB, q func() Queue) *ImportWorker {
@@ -38,15 +42,19 @@ func NewImportWorker(db *store.DB, q func() Queue) *ImportWorker {
 
 // Work runs the import; progress goes to the imports row (the source of
 // truth, written with each batch) and to the job's output.
+// Each attempt works for one slice (Run stops after the transaction that
+// ends it) and snoozes to go on.
 func (w *ImportWorker) Work(ctx context.Context, job *river.Job[Import]) error {
 	last := time.Time{}
-	return w.Importer.Run(ctx, job.Args.ImportID, func(j crm.ImportJob) {
+	sctx, end := w.Options.attempt(ctx)
+	bg := context.WithoutCancel(ctx)
+	return end(w.Importer.Run(sctx, job.Args.ImportID, func(j crm.ImportJob) {
 		if time.Since(last) < time.Second && j.EndedAt == nil {
 			return
 		}
 		last = time.Now()
-		_ = w.Queue().Progress(ctx, job.ID, map[string]any{"import_id": j.ID, "processed": j.Processed, "total": j.Total})
-	})
+		_ = w.Queue().Progress(bg, job.ID, map[string]any{"import_id": j.ID, "processed": j.Processed, "total": j.Total})
+	}))
 }
 
 // ImportEnqueuer returns the function that starts an import's job on q.

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -40,12 +41,76 @@ type Job struct {
 	Result   json.RawMessage `json:"result"`
 	Error    string          `json:"error,omitempty"`
 	UserID   int64           `json:"-"`
+	ImportID int64           `json:"-"` // an import job's import
+}
+
+// Ended reports whether the job has finished one way or another.
+func (j *Job) Ended() bool { return j.Status == Done || j.Status == Failed || j.Status == Canceled }
+
+// RescueAfterDefault is how long a job may go without starting a new attempt
+// before River's rescuer takes its process for dead and runs it again.
+const RescueAfterDefault = 2 * time.Minute
+
+// Options tune the queue.
+type Options struct {
+	// RescueAfter bounds how long a job interrupted by a crash (kill -9, a
+	// lost machine) or by a shutdown that outlasted its grace period waits
+	// before it resumes (plus up to 30 s, the rescuer's interval). Each
+	// attempt of a job works for a quarter of it, saves where it stands and
+	// snoozes (a new attempt at once, not counted against MaxAttempts), so a
+	// live job is never taken for dead; River's per-kind timeout is half of
+	// it. Zero means RescueAfterDefault.
+	RescueAfter time.Duration
+}
+
+// slice is how long one attempt works before it snoozes to go on.
+func (o Options) slice() time.Duration { return o.rescueAfter() / 4 }
+
+// timeout is River's per-kind job timeout: the context of an attempt that
+// overran its slice (one very slow chunk) is cancelled here.
+func (o Options) timeout() time.Duration { return o.rescueAfter() / 2 }
+
+func (o Options) rescueAfter() time.Duration {
+	if o.RescueAfter <= 0 {
+		return RescueAfterDefault
+	}
+	return o.RescueAfter
+}
+
+// attempt bounds one attempt of a job to its slice: work under the returned
+// context, then call end with the error the work returned to get what Work
+// returns: a snooze when only the slice ran out (the job goes on at once,
+// from its checkpoint), the error itself otherwise (River cancels the job
+// when it was cancelled, makes it available again on a shutdown, retries it
+// after an error).
+func (o Options) attempt(ctx context.Context) (context.Context, func(error) error) {
+	sctx, cancel := context.WithTimeout(ctx, o.slice())
+	return sctx, func(err error) error {
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() == nil && sctx.Err() != nil {
+			return river.JobSnooze(0)
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely) {
+			return river.JobSnooze(0) // River's timeout: one chunk overran; go on from the checkpoint
+		}
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("%w (%v)", ctx.Err(), err) // so that River sees a shutdown as one
+		}
+		return err
+	}
 }
 
 // Queue enqueues and reports jobs.
 type Queue interface {
 	Insert(ctx context.Context, args river.JobArgs) (int64, error)
 	Get(ctx context.Context, id int64) (*Job, error)
+	// Cancel stops a job: at once when it waits, at its next chunk when it
+	// runs (its work so far stays, counted), and, when its process died, as
+	// soon as River's rescuer finds it. A conflict when it has ended.
+	Cancel(ctx context.Context, id int64) (*Job, error)
 	// Progress stores a running job's progress so readers see it now.
 	Progress(ctx context.Context, id int64, progress any) error
 	Start(ctx context.Context) error
@@ -55,13 +120,18 @@ type Queue interface {
 type queue[TTx any] struct{ c *river.Client[TTx] }
 
 // New builds the queue for db with the given workers.
-func New(db *store.DB, workers *river.Workers, log *slog.Logger) (Queue, error) {
+func New(db *store.DB, workers *river.Workers, log *slog.Logger, o Options) (Queue, error) {
 	cfg := &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 2}},
 		Workers:           workers,
 		Logger:            log,
 		FetchPollInterval: 250 * time.Millisecond,
-		JobTimeout:        -1, // sends to big segments take as long as they take; cancel stops them
+		// Every worker works in slices (Options), so an attempt is short
+		// and a job whose attempt is older than RescueAfter lost its
+		// process: the rescuer makes it retryable and it resumes from its
+		// checkpoint.
+		JobTimeout:           o.timeout(),
+		RescueStuckJobsAfter: o.rescueAfter(),
 	}
 	if db.Pool != nil {
 		c, err := river.NewClient(riverpgxv5.New(db.Pool), cfg)
@@ -101,8 +171,34 @@ func (q *queue[TTx]) Get(ctx context.Context, id int64) (*Job, error) {
 	return jobOf(row), nil
 }
 
+func (q *queue[TTx]) Cancel(ctx context.Context, id int64) (*Job, error) {
+	j, err := q.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if j.Ended() {
+		return nil, crm.Conflict("The job has already ended (%s).", j.Status)
+	}
+	row, err := q.c.JobCancel(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return nil, crm.NotFound("job")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if row.State == rivertype.JobStateCompleted || row.State == rivertype.JobStateDiscarded {
+		return nil, crm.Conflict("The job has already ended (%s).", jobOf(row).Status)
+	}
+	return jobOf(row), nil
+}
+
 func (q *queue[TTx]) Start(ctx context.Context) error { return q.c.Start(ctx) }
-func (q *queue[TTx]) Stop(ctx context.Context) error  { return q.c.Stop(ctx) }
+
+// Stop cancels the running jobs' contexts: each stops after the chunk (or
+// message, or import transaction) it is in, which commits with its
+// checkpoint, and River makes it available again, so it goes on from there
+// at the next start (of any process on the database).
+func (q *queue[TTx]) Stop(ctx context.Context) error { return q.c.StopAndCancel(ctx) }
 
 // output is what a job records: its progress while running, its result at the end.
 type output struct {
@@ -118,6 +214,9 @@ func jobOf(row *rivertype.JobRow) *Job {
 	switch row.State {
 	case rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStatePending, rivertype.JobStateRetryable:
 		j.Status = Queued
+		if row.AttemptedAt != nil {
+			j.Status = Running // between two slices, or resuming after a crash
+		}
 	case rivertype.JobStateRunning:
 		j.Status = Running
 	case rivertype.JobStateCompleted:
@@ -139,13 +238,14 @@ func jobOf(row *rivertype.JobRow) *Job {
 			j.Result = out.Result
 		}
 	}
-	if n := len(row.Errors); n > 0 && j.Status != Done {
+	if n := len(row.Errors); n > 0 && (j.Status == Failed || j.Status == Canceled) {
 		j.Error = row.Errors[n-1].Error
 	}
 	var who struct {
-		UserID int64 `json:"user_id"`
+		UserID   int64 `json:"user_id"`
+		ImportID int64 `json:"import_id"`
 	}
 	_ = json.Unmarshal(row.EncodedArgs, &who)
-	j.UserID = who.UserID
+	j.UserID, j.ImportID = who.UserID, who.ImportID
 	return j
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -23,8 +24,10 @@ type SegmentSend struct {
 // Kind names the job in River's table.
 func (SegmentSend) Kind() string { return "segment_send" }
 
-// InsertOpts: a send is not retried automatically (a retry would send twice).
-func (SegmentSend) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
+// InsertOpts: each customer is recorded under the job before its message
+// leaves and never written to again, so an attempt that failed (or whose
+// process died) is retried safely: it writes only to those not yet recorded.
+func (SegmentSend) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
 // SegmentSendWorker runs segment sends through the outreach gate.
 type SegmentSendWorker struct {
@@ -32,33 +35,57 @@ type SegmentSendWorker struct {
 	Store    crm.Store
 	Outreach *outreach.Service
 	Queue    func() Queue // set once the queue exists (it needs its workers first)
+	Options  Options
 }
 
-// Work sends, recording progress after every page of customers.
+// Timeout is River's limit for one attempt (a slice of the send).
+func (w *SegmentSendWorker) Timeout(*river.Job[SegmentSend]) time.Duration {
+	return w.Options.timeout()
+}
+
+// Work sends for one slice, recording progress after every page of customers.
 func (w *SegmentSendWorker) Work(ctx context.Context, job *river.Job[SegmentSend]) error {
+	sctx, end := w.Options.attempt(ctx)
+	return end(w.work(sctx, job))
+}
+
+func (w *SegmentSendWorker) work(ctx context.Context, job *river.Job[SegmentSend]) error {
 	a := job.Args
 	user, err := w.Store.GetUser(ctx, a.UserID)
 	if err != nil {
 		return err
 	}
-	res, err := w.Outreach.SendToSegment(ctx, user, a.SegmentID, a.Subject, a.Body, func(p outreach.SegmentResult) error {
-		return w.Queue().Progress(ctx, job.ID, p)
+	bg := context.WithoutCancel(ctx)
+	res, err := w.Outreach.SendToSegment(ctx, user, job.ID, a.SegmentID, a.Subject, a.Body, func(p outreach.SegmentResult) error {
+		return w.Queue().Progress(bg, job.ID, p)
 	})
 	if res != nil {
-		if rerr := river.RecordOutput(ctx, output{Progress: res, Result: res}); rerr != nil && err == nil {
+		out := output{Progress: res}
+		if err == nil {
+			out.Result = res
+		}
+		if rerr := river.RecordOutput(ctx, out); rerr != nil && err == nil {
 			err = rerr
 		}
 	}
 	return err
 }
 
-// Open builds the queue for db with every worker of the product.
+// Open builds the queue for db with every worker of the product, with the
+// default options.
 func Open(db *store.DB, out *outreach.Service, cs *customers.Service, log *slog.Logger) (Queue, error) {
+	return OpenWith(db, out, cs, log, Options{})
+}
+
+// OpenWith builds the queue for db with every worker of the product.
+func OpenWith(db *store.DB, out *outreach.Service, cs *customers.Service, log *slog.Logger, o Options) (Queue, error) {
 	workers := river.NewWorkers()
 	var q Queue
-	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }})
-	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }})
-	river.AddWorker(workers, NewImportWorker(db, func() Queue { return q }))
-	q, err := New(db, workers, log)
+	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }, Options: o})
+	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o})
+	imp := NewImportWorker(db, func() Queue { return q })
+	imp.Options = o
+	river.AddWorker(workers, imp)
+	q, err := New(db, workers, log, o)
 	return q, err
 }

@@ -193,15 +193,58 @@ type SegmentResult struct {
 	SkippedSuppressed int   `json:"skipped_suppressed"`
 	Failed            int   `json:"failed"`
 	NoEmail           int   `json:"no_email"` // counted in failed too: nothing could be sent
+	// Unknown counts the messages a crash interrupted while they were being
+	// sent: possibly delivered, so never sent again.
+	Unknown int `json:"unknown"`
+}
+
+// Delivery statuses of a segment send job (besides the message statuses).
+const (
+	DeliverySending = "sending" // claimed, not yet known to be delivered
+	DeliveryNoEmail = "no_email"
+)
+
+// count adds one delivery of status st.
+func (r *SegmentResult) count(st string, n int) {
+	r.Processed += n
+	switch st {
+	case StatusSent, StatusOutbox:
+		r.Sent += n
+	case StatusSuppressed:
+		r.SkippedSuppressed += n
+	case DeliveryNoEmail:
+		r.Failed += n
+		r.NoEmail += n
+	case DeliverySending:
+		r.Unknown += n
+	default:
+		r.Failed += n
+	}
 }
 
 // SendToSegment sends one message to every active member of a segment,
 // skipping and counting suppressed contacts. progress is called as it goes.
-func (s *Service) SendToSegment(ctx context.Context, actor *crm.User, segmentID int64, subject, body string, progress func(SegmentResult) error) (*SegmentResult, error) {
+//
+// jobID names the send (a background job) so that it can be resumed: every
+// customer handled is recorded under it before its message leaves, and a
+// customer or contact already recorded is never written to again, whoever
+// runs the job and however often. A message interrupted by a crash between
+// the record and the delivery is reported as unknown (possibly sent) rather
+// than risking a second copy. ctx ending stops the send between two
+// customers; a customer begun is finished.
+func (s *Service) SendToSegment(ctx context.Context, actor *crm.User, jobID, segmentID int64, subject, body string, progress func(SegmentResult) error) (*SegmentResult, error) {
 	if err := checkContent(subject, body); err != nil {
 		return nil, err
 	}
+	work := context.WithoutCancel(ctx)
 	r := &SegmentResult{Segment: segmentID}
+	done, err := s.Store.DeliveryCounts(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	for st, n := range done {
+		r.count(st, n)
+	}
 	q := crm.CustomerQuery{Filter: crm.CustomerFilter{SegmentID: segmentID}, Sort: "created", Limit: 200}
 	for {
 		page, err := s.Store.FindCustomers(ctx, q)
@@ -209,34 +252,29 @@ func (s *Service) SendToSegment(ctx context.Context, actor *crm.User, segmentID 
 			return r, err
 		}
 		if r.Total == 0 {
-			r.Total = page.Total
+			r.Total = max(page.Total, r.Processed)
+		}
+		ids := make([]int64, len(page.Items))
+		for i, c := range page.Items {
+			ids[i] = c.ID
+		}
+		had, err := s.Store.SegmentDeliveries(ctx, jobID, ids)
+		if err != nil {
+			return r, err
 		}
 		for _, listed := range page.Items {
+			if _, ok := had[listed.ID]; ok {
+				continue // handled by an earlier run: counted above
+			}
 			if err := ctx.Err(); err != nil {
 				return r, err
 			}
-			c, err := s.Store.GetCustomer(ctx, listed.ID)
+			st, err := s.sendOnce(work, actor, jobID, listed.ID, subject, body)
 			if err != nil {
 				return r, err
 			}
-			r.Processed++
-			k, err := pickEmail(c, 0)
-			if err != nil {
-				r.Failed++
-				r.NoEmail++
-				continue
-			}
-			out, err := s.send(ctx, actor, c, k, subject, body, true)
-			if err != nil {
-				return r, err
-			}
-			switch out.Status {
-			case StatusSent, StatusOutbox:
-				r.Sent++
-			case StatusSuppressed:
-				r.SkippedSuppressed++
-			default:
-				r.Failed++
+			if st != "" {
+				r.count(st, 1)
 			}
 		}
 		if progress != nil {
@@ -249,6 +287,33 @@ func (s *Service) SendToSegment(ctx context.Context, actor *crm.User, segmentID 
 		}
 		q.Cursor = page.NextCursor
 	}
+}
+
+// sendOnce writes to one customer of a segment send unless the job already
+// has (claims the customer and its contact first). It returns the delivery
+// status, or "" when another run had the customer or the contact.
+func (s *Service) sendOnce(ctx context.Context, actor *crm.User, jobID, customerID int64, subject, body string) (string, error) {
+	c, err := s.Store.GetCustomer(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	k, err := pickEmail(c, 0)
+	if err != nil {
+		ok, err := s.Store.ClaimDelivery(ctx, jobID, c.ID, nil, DeliveryNoEmail, s.Now())
+		if err != nil || !ok {
+			return "", err
+		}
+		return DeliveryNoEmail, nil
+	}
+	ok, err := s.Store.ClaimDelivery(ctx, jobID, c.ID, &k.ID, DeliverySending, s.Now())
+	if err != nil || !ok {
+		return "", err
+	}
+	out, err := s.send(ctx, actor, c, k, subject, body, true)
+	if err != nil {
+		return "", err // left "sending": reported unknown, never sent again
+	}
+	return out.Status, s.Store.SetDeliveryStatus(ctx, jobID, c.ID, out.Status)
 }
 
 // --- unsubscribe links ----------------------------------------------------------

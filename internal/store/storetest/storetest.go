@@ -49,6 +49,8 @@ func Run(t *testing.T, open Opener) {
 		{"FindCustomersFiltersAndPages", testFind},
 		{"TransactionRollsBack", testTx},
 		{"ExportCustomers", testExport},
+		{"JobCheckpoint", testJobCheckpoint},
+		{"SegmentDeliveries", testDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,6 +114,9 @@ async function follow(id, action) {
   progress.querySelector('[data-slot="title"]').textContent = `${labels[action]}…`;
   const barEl = progress.querySelector("progress");
   const text = progress.querySelector('[data-slot="text"]');
+  const stop = progress.querySelector('[data-slot="cancel"]');
+  stop.hidden = false;
+  stop.onclick = () => cancelJob(id, stop);
   for (;;) {
     const res = await fetch(`/api/v1/jobs/${id}`, { headers: { Accept: "application/json" } });
     const j = await res.json();
@@ -126,6 +129,7 @@ async function follow(id, action) {
     if (j.status === "done" || j.status === "failed" || j.status === "canceled") {
       progress.querySelector('[data-slot="title"]').textContent = j.status === "done" ? `${labels[action]}: finished.` : `Stopped (${j.status}).`;
       progress.dataset.done = j.status;
+      stop.hidden = true;
       if (p && p.skipped) {
         const a = progress.querySelector('[data-slot="skipped"]');
         a.href = `/api/v1/jobs/${id}/skipped.csv`;
@@ -261,3 +265,15 @@ confirmDlg.addEventListener("close", async () => {
 });
 
 render();
+
+// cancelJob asks the server to stop a job: it stops after its current
+// chunk, and what it did stays (the progress shows it end "canceled").
+async function cancelJob(id, button) {
+  button.disabled = true;
+  const res = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST", headers: { Accept: "application/json", "X-CSRF-Token": csrf } });
+  if (!res.ok && res.status !== 409) {
+    button.disabled = false;
+    const j = await res.json().catch(() => ({}));
+    alert((j.error && j.error.message) || "Could not cancel the job.");
+  }
+}

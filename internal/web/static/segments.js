@@ -51,6 +51,14 @@ async function follow(id, name) {
   panel.scrollIntoView({ block: "nearest" });
   const bar = panel.querySelector("progress");
   const text = panel.querySelector('[data-slot="text"]');
+  const stop = panel.querySelector('[data-slot="cancel"]');
+  stop.hidden = false;
+  stop.disabled = false;
+  stop.onclick = async () => {
+    stop.disabled = true;
+    const res = await fetch(`/api/v1/jobs/${id}/cancel`, { method: "POST", headers: { Accept: "application/json", "X-CSRF-Token": csrf } });
+    if (!res.ok && res.status !== 409) { stop.disabled = false; alert("Could not cancel the send."); }
+  };
   for (;;) {
     const res = await fetch(`/api/v1/jobs/${id}`, { headers: { Accept: "application/json" } });
     if (!res.ok) { text.textContent = "Could not read the job's progress."; return; }
@@ -61,8 +69,10 @@ async function follow(id, name) {
       bar.value = p.processed;
       text.textContent = `${p.processed.toLocaleString("en")} of ${p.total.toLocaleString("en")} customers: ` +
         `sent ${p.sent.toLocaleString("en")}, skipped (suppressed) ${p.skipped_suppressed.toLocaleString("en")}, failed ${p.failed.toLocaleString("en")}` +
-        (p.no_email ? ` (${p.no_email.toLocaleString("en")} without an e-mail address)` : "");
+        (p.no_email ? ` (${p.no_email.toLocaleString("en")} without an e-mail address)` : "") +
+        (p.unknown ? `; ${p.unknown.toLocaleString("en")} possibly sent (interrupted by a crash; not sent again)` : "");
     }
+    if (j.status === "done" || j.status === "failed" || j.status === "canceled") stop.hidden = true;
     if (j.status === "done") { text.textContent = "Done. " + text.textContent; panel.dataset.done = "true"; return; }
     if (j.status === "failed" || j.status === "canceled") { text.textContent = `Stopped (${j.status}): ${j.error || ""} ` + text.textContent; return; }
     await new Promise((r) => setTimeout(r, 500));
