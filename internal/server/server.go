@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -32,7 +33,10 @@ type Deps struct {
 	Imports      *importer.Service
 	WebhookToken string
 	Log          *slog.Logger
-	SecureCookie bool // set when served over https
+	SecureCookie bool // set when served over https (also sends HSTS)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (CRM_TRUSTED_PROXIES), for sign-in throttling.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the whole HTTP handler.
@@ -50,7 +54,7 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies})
 	if err != nil {
 		return nil, err
 	}

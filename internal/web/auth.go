@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,14 +57,6 @@ func localPath(p string) string {
 	return p
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // LoginView is the sign-in form.
 type LoginView struct {
 	Email string
@@ -89,7 +80,7 @@ func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
 // LoginSubmit checks the credentials and starts a session.
 func (w *Web) LoginSubmit(rw http.ResponseWriter, r *http.Request) {
 	v := LoginView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: r.PostFormValue("next")}
-	u, err := w.Accounts.Authenticate(r.Context(), v.Email, r.PostFormValue("password"), clientIP(r))
+	u, err := w.Accounts.Authenticate(r.Context(), v.Email, r.PostFormValue("password"), ClientIP(r, w.TrustedProxies))
 	if err != nil {
 		status := http.StatusUnauthorized
 		switch crm.CodeOf(err) {
