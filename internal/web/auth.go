@@ -49,12 +49,29 @@ func (w *Web) RequireUser(next http.Handler) http.Handler {
 	})
 }
 
-// localPath keeps only same-site paths, so ?next= cannot send anyone elsewhere.
+// localPath keeps only same-site paths, so ?next= cannot send anyone
+// elsewhere; anything else gives the default page. A browser strips tabs and
+// line breaks from a URL, trims spaces and control characters, and reads a
+// backslash as a slash, so "/\t/evil.example" is "//evil.example" to it: a
+// path is accepted only in the form this site makes them (RequireUser sends
+// r.URL.RequestURI(), printable ASCII), starting with exactly one slash,
+// without backslashes, and with no scheme or host when parsed.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/crm/customers"
+	const home = "/crm/customers"
+	if p == "" || len(p) > 4096 || p[0] != '/' || strings.HasPrefix(p, "//") {
+		return home
 	}
-	return p
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return home
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
+	}
+	return p // http.Redirect cleans it further ("/a/..//x" becomes "/x")
 }
 
 // LoginView is the sign-in form.
