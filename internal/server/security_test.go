@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -217,4 +218,177 @@ func TestInvalidTextRefused(t *testing.T) {
 			t.Fatalf("export: %d %s", st, h.Get("Content-Type"))
 		}
 	})
+}
+
+// zeros is n bytes of "a" without holding them in memory.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	for i := range p[:k] {
+		p[i] = 'a'
+	}
+	z.n -= k
+	return int(k), nil
+}
+
+// A body far over the limit is answered 413, on pages (also the sign-in
+// form) and in the API; the import upload keeps its own, larger limit.
+func TestOversizeBodies(t *testing.T) {
+	e := newEnv(t, testdb.Open(t, "sqlite"))
+	_, tok := e.user("ada@example.com", crm.RoleAdmin)
+	const big = 100 << 20
+	form := func(b *browser, from, path string) (int, string) {
+		_, _, page := b.get(from)
+		prefix := "csrf_token=" + csrfField.FindStringSubmatch(page)[1] + "&email=ada%40example.com&name="
+		req := e.req("POST", path, io.MultiReader(strings.NewReader(prefix), &zeros{big}))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if st, body := form(e.browser(), "/login", "/login"); st != 413 || !strings.Contains(body, "too large") {
+		t.Fatalf("100 MB sign-in: %d %s", st, body)
+	}
+	if st, body := form(e.signedIn("ada@example.com"), "/crm/segments", "/crm/segments"); st != 413 || !strings.Contains(body, "too large") {
+		t.Fatalf("100 MB page form: %d %s", st, body)
+	}
+	// a multipart page form goes through the CSRF check's own reading
+	b := e.signedIn("ada@example.com")
+	_, _, page := b.get("/crm/segments")
+	mp := "--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + csrfField.FindStringSubmatch(page)[1] +
+		"\r\n--XX\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
+	req := e.req("POST", "/crm/segments", io.MultiReader(strings.NewReader(mp), &zeros{big}))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+	if res, err := b.c.Do(req); err != nil || res.StatusCode != 413 {
+		t.Fatalf("100 MB multipart page form: %v %v", res, err)
+	}
+	req = e.req("POST", "/api/v1/segments", io.MultiReader(strings.NewReader(`{"name":"`), &zeros{big}))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	if st, _, body := e.do(req); st != 413 || !strings.Contains(body, `"code":"too_large"`) {
+		t.Fatalf("100 MB API body: %d %s", st, body)
+	}
+	// an upload of a few MB (over the form limit) is still an import
+	csv := "full_name,email\n" + strings.Repeat("Ann Berg,ann@example.com\n", 120_000)
+	if st, up := upload(t, e.srv.URL, tok, "big.csv", []byte(csv)); st != 201 {
+		t.Fatalf("upload of %d bytes: %d %v", len(csv), st, up)
+	}
+}
+
+// Answers with customer data are never cached, https brings HSTS, "Bearer"
+// is case-insensitive, and the webhook and token calls are not refused for
+// the Origin header a provider or a server-side client may send.
+func TestHeadersAndTokenCalls(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db, func(d *server.Deps) { d.SecureCookie = true })
+		_, tok := e.user("ada@example.com", crm.RoleAdmin)
+		cid, _ := e.customerWithEmail("Ann Berg", "ann@example.com")
+		b := e.signedIn("ada@example.com")
+		for _, p := range []string{"/crm/customers", fmt.Sprintf("/crm/customers/%d", cid), "/crm/segments", "/settings"} {
+			res, err := b.c.Get(e.srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" ||
+				res.Header.Get("Strict-Transport-Security") != "max-age=31536000" {
+				t.Errorf("%s: %d Cache-Control %q HSTS %q", p, res.StatusCode, res.Header.Get("Cache-Control"), res.Header.Get("Strict-Transport-Security"))
+			}
+		}
+		for _, p := range []string{"/api/v1/customers", fmt.Sprintf("/api/v1/customers/%d", cid), "/api/v1/customers/export.csv", "/api/v1/me", "/api/v1/nope"} {
+			req := e.req("GET", p, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if _, h, _ := e.do(req); h.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: Cache-Control %q", p, h.Get("Cache-Control"))
+			}
+		}
+		// versioned static files stay cacheable
+		_, _, page := b.get("/crm/customers")
+		asset := regexp.MustCompile(`href="(/static/app\.css\?v=[^"]+)"`).FindStringSubmatch(page)
+		if _, h, _ := e.do(e.req("GET", asset[1], nil)); !strings.Contains(h.Get("Cache-Control"), "immutable") {
+			t.Errorf("static asset: Cache-Control %q", h.Get("Cache-Control"))
+		}
+
+		for _, scheme := range []string{"bearer", "BEARER", "Bearer"} {
+			req := e.req("GET", "/api/v1/me", nil)
+			req.Header.Set("Authorization", scheme+" "+tok)
+			if st, _, body := e.do(req); st != 200 {
+				t.Errorf("%s: %d %s", scheme, st, body)
+			}
+		}
+		// token calls from elsewhere: a provider's webhook, a server-side client with an Origin
+		req := e.req("POST", "/api/v1/webhooks/email-events", strings.NewReader(`{"email":"ann@example.com","type":"bounce"}`))
+		req.Header.Set("Authorization", "bearer "+webhookToken)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "https://hooks.mailprovider.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if st, _, body := e.do(req); st != 200 || !strings.Contains(body, `"suppressed":1`) {
+			t.Errorf("webhook with an Origin: %d %s", st, body)
+		}
+		req = e.req("POST", "/api/v1/segments", strings.NewReader(`{"name":"From a script"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", "https://tools.example")
+		if st, _, body := e.do(req); st != 201 {
+			t.Errorf("token call with an Origin: %d %s", st, body)
+		}
+		// a cookie call from another site is still refused, also when it names a bogus token scheme for a page
+		_, _, page = b.get("/crm/segments")
+		csrf := csrfField.FindStringSubmatch(page)[1]
+		req = e.req("POST", "/api/v1/segments", strings.NewReader(`{"name":"Forged"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if res, err := b.c.Do(req); err != nil || res.StatusCode != 403 {
+			t.Errorf("cross-site cookie call: %v %v", res, err)
+		}
+		req = e.req("POST", "/crm/segments", strings.NewReader(url.Values{"name": {"Forged"}, "csrf_token": {csrf}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if res, err := b.c.Do(req); err != nil || res.StatusCode != 403 {
+			t.Errorf("cross-site page post with a token header: %v %v", res, err)
+		}
+		// plain http: no HSTS
+		if plain := newEnv(t, db); func() bool { _, h, _ := plain.do(plain.req("GET", "/login", nil)); return h.Get("Strict-Transport-Security") != "" }() {
+			t.Error("HSTS over http")
+		}
+	})
+}
+
+// The import preview's JSON uses snake_case keys for scores and custom values.
+func TestImportPreviewKeys(t *testing.T) {
+	db := testdb.Open(t, "sqlite")
+	e := newEnv(t, db)
+	_, tok := e.user("ada@example.com", crm.RoleAdmin)
+	if err := db.CreateProduct(t.Context(), &crm.Product{Key: "pro", Name: "Pro"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := e.api("POST", "/api/v1/custom-fields", tok, `{"key":"size","label":"Size","type":"text"}`); st != 201 {
+		t.Fatalf("custom field: %d %v", st, body)
+	}
+	st, up := upload(t, e.srv.URL, tok, "c.csv", []byte("Name,Email,Pro,Size\nAnn Berg,ann@example.com,80,XL\n"))
+	if st != 201 {
+		t.Fatalf("upload %d %v", st, up)
+	}
+	id := int64(up["id"].(float64))
+	if st, body := e.api("PUT", fmt.Sprintf("/api/v1/imports/%d/mapping", id), tok,
+		`{"mapping":{"Name":"full_name","Email":"email","Pro":"score:pro","Size":"custom:size"},"mode":"create"}`); st != 200 {
+		t.Fatalf("mapping %d %v", st, body)
+	}
+	st, pv := e.api("GET", fmt.Sprintf("/api/v1/imports/%d/preview", id), tok, "")
+	row := pv["rows"].([]any)[0].(map[string]any)
+	scores, _ := row["scores"].(map[string]any)
+	custom, _ := row["custom"].(map[string]any)
+	if st != 200 || scores["pro"] != float64(80) || custom["size"] != `"XL"` || row["Scores"] != nil || row["Custom"] != nil {
+		t.Fatalf("preview row: %d %v", st, row)
+	}
 }
