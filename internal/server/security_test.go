@@ -358,7 +358,10 @@ func TestHeadersAndTokenCalls(t *testing.T) {
 			t.Errorf("cross-site page post with a token header: %v %v", res, err)
 		}
 		// plain http: no HSTS
-		if plain := newEnv(t, db); func() bool { _, h, _ := plain.do(plain.req("GET", "/login", nil)); return h.Get("Strict-Transport-Security") != "" }() {
+		if plain := newEnv(t, db); func() bool {
+			_, h, _ := plain.do(plain.req("GET", "/login", nil))
+			return h.Get("Strict-Transport-Security") != ""
+		}() {
 			t.Error("HSTS over http")
 		}
 	})
