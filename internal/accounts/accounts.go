@@ -103,6 +103,12 @@ type NewUser struct {
 
 func (s *Service) validate(n *NewUser) error {
 	var fe crm.FieldErrors
+	if err := crm.CheckText("email", n.Email); err != nil {
+		return err
+	}
+	if err := crm.CheckText("name", n.Name); err != nil {
+		return err
+	}
 	n.Email = strings.ToLower(strings.TrimSpace(n.Email))
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Email == "" {

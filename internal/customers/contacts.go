@@ -111,6 +111,9 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 	if !reason.Valid() {
 		return nil, crm.Invalid("reason", "%q is not a reason (unsubscribe, bounce, complaint, manual, do_not_contact).", reason)
 	}
+	if err := crm.CheckText("note", note); err != nil {
+		return nil, err
+	}
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNote {
 		return nil, crm.Invalid("note", "Use at most %d characters.", MaxNote)
@@ -140,6 +143,9 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 
 // Unsuppress lifts a suppression; a note saying why is required.
 func (s *Service) Unsuppress(ctx context.Context, actor *crm.User, id int64, note string) (*crm.Contact, error) {
+	if err := crm.CheckText("note", note); err != nil {
+		return nil, err
+	}
 	note = strings.TrimSpace(note)
 	if note == "" {
 		return nil, crm.Invalid("note", "Say why this contact may be contacted again (for example: re-subscribed in writing).")

@@ -13,24 +13,16 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/acme/crm/internal/crm"
 )
 
 // MaxBodyBytes bounds every form and JSON body (as huma's default does for
 // the API); the import upload, a multipart body, has its own limit.
 const MaxBodyBytes = 1 << 20
 
-// TextProblem says what is wrong with a text value, or "" when nothing is:
-// NUL characters (PostgreSQL cannot store them, SQLite would) and invalid
-// UTF-8 are refused, so that both engines answer alike.
-func TextProblem(s string) string {
-	if !utf8.ValidString(s) {
-		return "is not valid UTF-8 text"
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return "contains a NUL character, which is not allowed"
-	}
-	return ""
-}
+// TextProblem is crm.TextProblem: NUL and invalid UTF-8 are refused.
+var TextProblem = crm.TextProblem
 
 // checkInput refuses a request whose path, query parameters, form fields or
 // JSON strings hold invalid text, with a 400 naming the field, before any

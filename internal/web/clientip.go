@@ -18,10 +18,13 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 		peer = host
 	}
 	addr, err := netip.ParseAddr(peer)
-	if err != nil || !isTrusted(addr.Unmap(), trusted) {
+	if err != nil {
 		return peer
 	}
 	client := addr.Unmap()
+	if !isTrusted(client, trusted) {
+		return client.String()
+	}
 	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		h := strings.TrimSpace(hops[i])
