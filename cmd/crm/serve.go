@@ -62,7 +62,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var mailer outreach.Mailer
 	if cfg.SMTPHost != "" {
-		mailer = outreach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword}
+		mailer = outreach.SMTP{Host: cfg.SMTPHost, Port: cfg.SMTPPort, User: cfg.SMTPUser, Password: cfg.SMTPPassword, TLS: cfg.SMTPTLSMode()}
 	}
 	out := outreach.New(db, mailer, cfg.SMTPFrom, cfg.BaseURL)
 	cs := customers.New(db)
@@ -71,9 +71,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	imports := importer.New(db, cfg.DataDir, jobs.ImportEnqueuer(queue))
+	proxies, err := cfg.TrustedProxyList() // checked by Validate already
+	if err != nil {
+		return err
+	}
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
-		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://")})
+		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
+		TrustedProxies: proxies})
 	if err != nil {
 		return err
 	}

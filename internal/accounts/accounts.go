@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,14 +18,57 @@ import (
 	"github.com/acme/crm/internal/crm"
 )
 
-// Throttling: after MaxFailures failed sign-ins for one e-mail (or many from
-// one address) within Window, further attempts are refused until it passes.
+// Sign-in throttling. A failed sign-in is recorded for the pair (e-mail,
+// client address), and the pair is what is slowed down:
+//
+//   - MaxFailures failures of a pair are free; after that the pair is locked
+//     for FirstLockout after its latest failure, doubling with every further
+//     failure up to MaxLockout. Failures older than FailureMemory are
+//     forgotten, and a successful sign-in clears the pair's record.
+//   - Nothing is ever locked for the account as a whole, so a guesser
+//     elsewhere cannot lock the owner out: the right password from another
+//     client always works. Guessing from many addresses is bounded per
+//     address, by bcrypt's cost and by the password rules.
+//   - Many failures from one address (SprayFailures within SprayWindow, any
+//     e-mails: one password tried on many accounts) do not lock that address
+//     out, since a whole office may sign in through one proxy; they tighten
+//     the pair limit instead, to SprayPairFailures failures per account. An
+//     account that address has not failed on repeatedly still signs in.
+//
+// The client address is the peer, or with trusted proxies configured the
+// address they forwarded (see web.ClientIP).
 const (
-	MaxFailures = 5
-	Window      = 15 * time.Minute
+	MaxFailures       = 5
+	FirstLockout      = time.Minute
+	MaxLockout        = time.Hour
+	FailureMemory     = 24 * time.Hour
+	SprayFailures     = 20
+	SprayWindow       = 15 * time.Minute
+	SprayPairFailures = 3
+
 	MinPassword = 8
 	MaxPassword = 128
 )
+
+// lockedUntil is when the pair may try again (zero: now).
+func lockedUntil(f crm.LoginFailures) time.Time {
+	limit := MaxFailures
+	if f.IP >= SprayFailures {
+		limit = min(limit, SprayPairFailures)
+	}
+	if f.Pair < limit {
+		return time.Time{}
+	}
+	if f.IP >= SprayFailures && f.Pair < MaxFailures {
+		// a busy address: wait until it calms down (or the lock of the pair ends)
+		return f.PairLast.Add(SprayWindow)
+	}
+	lock := MaxLockout
+	if n := f.Pair - MaxFailures; n < 16 {
+		lock = min(FirstLockout<<n, MaxLockout)
+	}
+	return f.PairLast.Add(lock)
+}
 
 // ErrBadCredentials is the one message for a wrong e-mail, a wrong password
 // or a deactivated user, so that sign-in never reveals which e-mails exist.
@@ -59,6 +103,12 @@ type NewUser struct {
 
 func (s *Service) validate(n *NewUser) error {
 	var fe crm.FieldErrors
+	if err := crm.CheckText("email", n.Email); err != nil {
+		return err
+	}
+	if err := crm.CheckText("name", n.Name); err != nil {
+		return err
+	}
 	n.Email = strings.ToLower(strings.TrimSpace(n.Email))
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Email == "" {
@@ -133,13 +183,17 @@ func (s *Service) Setup(ctx context.Context, n NewUser) (*crm.User, error) {
 func (s *Service) Authenticate(ctx context.Context, email, password, ip string) (*crm.User, error) {
 	now := s.Now()
 	email = strings.ToLower(strings.TrimSpace(email))
-	fails, err := s.Store.CountLoginFailures(ctx, email, ip, now.Add(-Window))
+	f, err := s.Store.CountLoginFailures(ctx, email, ip, now.Add(-FailureMemory), now.Add(-SprayWindow))
 	if err != nil {
 		return nil, err
 	}
-	if fails >= MaxFailures {
-		return nil, &crm.Error{Code: crm.CodeRateLimited,
-			Message: "Too many failed sign-ins. Wait 15 minutes, then try again."}
+	if until := lockedUntil(f); now.Before(until) {
+		wait := int(until.Sub(now).Round(time.Minute) / time.Minute)
+		msg := "Too many failed sign-ins from here. Try again in a minute."
+		if wait > 1 {
+			msg = fmt.Sprintf("Too many failed sign-ins from here. Try again in %d minutes.", wait)
+		}
+		return nil, &crm.Error{Code: crm.CodeRateLimited, Message: msg}
 	}
 	u, err := s.Store.GetUserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, crm.ErrNotFound) {
@@ -157,7 +211,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, ip string) 
 		}
 		return nil, ErrBadCredentials
 	}
-	if err := s.Store.ClearLoginFailures(ctx, email); err != nil {
+	if err := s.Store.ClearLoginFailures(ctx, email, ip); err != nil {
 		return nil, err
 	}
 	return u, nil

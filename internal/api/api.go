@@ -183,12 +183,12 @@ func (a *apiServer) authenticate(next http.Handler) http.Handler {
 		}
 		ctx := r.Context()
 		if h := r.Header.Get("Authorization"); h != "" {
-			tok, ok := strings.CutPrefix(h, "Bearer ")
+			tok, ok := BearerToken(h)
 			if !ok {
 				writeError(w, http.StatusUnauthorized, crm.CodeUnauthorized, "Use Authorization: Bearer <token>.")
 				return
 			}
-			u, err := a.Accounts.UserForToken(ctx, strings.TrimSpace(tok))
+			u, err := a.Accounts.UserForToken(ctx, tok)
 			if err != nil {
 				if crm.CodeOf(err) == crm.CodeUnauthorized {
 					writeError(w, http.StatusUnauthorized, crm.CodeUnauthorized, err.Error())
@@ -212,6 +212,17 @@ func (a *apiServer) authenticate(next http.Handler) http.Handler {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="crm"`)
 		writeError(w, http.StatusUnauthorized, crm.CodeUnauthorized, "Sign in or send an API token: Authorization: Bearer <token>.")
 	})
+}
+
+// BearerToken reads "Bearer <token>" from an Authorization header; the
+// scheme is case-insensitive (RFC 9110, section 11.1).
+func BearerToken(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
 }
 
 func writeError(w http.ResponseWriter, status int, code crm.Code, msg string) {

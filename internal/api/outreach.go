@@ -179,8 +179,8 @@ func (a *apiServer) emailEvent(ctx context.Context, in *emailEventIn) (*emailEve
 		return nil, &ErrorBody{status: http.StatusServiceUnavailable, Err: ErrorDetail{Code: "unavailable",
 			Message: "The e-mail event webhook is off: set CRM_WEBHOOK_TOKEN to turn it on."}}
 	}
-	tok, ok := strings.CutPrefix(in.Authorization, "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(a.WebhookToken)) != 1 {
+	tok, ok := BearerToken(in.Authorization)
+	if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(a.WebhookToken)) != 1 {
 		return nil, &ErrorBody{status: http.StatusUnauthorized, Err: ErrorDetail{Code: string(crm.CodeUnauthorized),
 			Message: "Send the webhook token: Authorization: Bearer <CRM_WEBHOOK_TOKEN>."}}
 	}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,12 @@ type Config struct {
 	// CRM_JOB_RESCUE_AFTER: how soon a background job whose process died
 	// (or outlived its shutdown grace) is taken up again
 	JobRescueAfter time.Duration
+	// CRM_TRUSTED_PROXIES: comma-separated CIDRs (or addresses) of reverse
+	// proxies whose X-Forwarded-For is believed; see TrustedProxyList.
+	TrustedProxies string
+	// CRM_SMTP_TLS: starttls (required), opportunistic or none; default
+	// starttls when a password is set, else opportunistic.
+	SMTPTLS string
 }
 
 // Defaults returns the settings used when nothing is said.
@@ -56,6 +63,8 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CRM_SMTP_FROM", &c.SMTPFrom)
 	str("CRM_DATA_DIR", &c.DataDir)
 	str("CRM_LOG_LEVEL", &c.LogLevel)
+	str("CRM_TRUSTED_PROXIES", &c.TrustedProxies)
+	str("CRM_SMTP_TLS", &c.SMTPTLS)
 	if v := getenv("CRM_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -85,6 +94,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (env CRM_ADDR); port 0 picks a free one")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL used in links sent by e-mail (env CRM_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CRM_LOG_LEVEL)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
+		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (env CRM_TRUSTED_PROXIES)")
 }
 
 // ErrUsage marks a command line that could not be parsed.
@@ -133,12 +144,60 @@ func (c Config) Validate() error {
 	if c.JobRescueAfter < time.Second {
 		errs = append(errs, fmt.Errorf("job rescue after: %s is shorter than a second", c.JobRescueAfter))
 	}
+	if _, err := c.TrustedProxyList(); err != nil {
+		errs = append(errs, err)
+	}
+	switch c.SMTPTLSMode() {
+	case SMTPStartTLS, SMTPOpportunistic:
+	case SMTPNoTLS:
+		if c.SMTPPassword != "" {
+			errs = append(errs, errors.New("smtp tls: none would send the SMTP password in clear; use starttls"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("smtp tls: %q is not starttls, opportunistic or none", c.SMTPTLS))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedProxyList parses TrustedProxies: CIDRs or single addresses,
+// separated by commas or spaces.
+func (c Config) TrustedProxyList() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(c.TrustedProxies, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(f); err == nil {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			return nil, fmt.Errorf("trusted-proxies: %q is not a CIDR or an IP address", f)
+		}
+	}
+	return out, nil
+}
+
+// SMTP TLS modes (CRM_SMTP_TLS).
+const (
+	SMTPStartTLS      = "starttls"      // STARTTLS required: no mail without it
+	SMTPOpportunistic = "opportunistic" // STARTTLS when the server offers it
+	SMTPNoTLS         = "none"          // plain text (a local relay); no password allowed
+)
+
+// SMTPTLSMode is the SMTP TLS mode in force: SMTPTLS, or by default
+// starttls when a password is set, else opportunistic.
+func (c Config) SMTPTLSMode() string {
+	if c.SMTPTLS != "" {
+		return strings.ToLower(c.SMTPTLS)
+	}
+	if c.SMTPPassword != "" {
+		return SMTPStartTLS
+	}
+	return SMTPOpportunistic
 }
 
 // RedactedDB is the database setting with any password hidden, safe to log.

@@ -16,6 +16,9 @@ var linkedInSlug = regexp.MustCompile(`^[\p{L}\p{N}_-]{2,100}$`)
 // national numbers, LinkedIn as https://www.linkedin.com/in/<slug>. It refuses
 // values that cannot be a contact of that channel, naming the reason.
 func NormalizeContact(ch Channel, value, region string) (string, error) {
+	if err := CheckText("value", value); err != nil {
+		return "", err
+	}
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return "", Invalid("value", "is empty")

@@ -49,8 +49,11 @@ type UserStore interface {
 	SetUserPref(ctx context.Context, userID int64, key, value string) error
 
 	RecordLoginFailure(ctx context.Context, email, ip string, at time.Time) error
-	CountLoginFailures(ctx context.Context, email, ip string, since time.Time) (int, error)
-	ClearLoginFailures(ctx context.Context, email string) error
+	// CountLoginFailures counts the failed sign-ins of the pair (email, ip)
+	// since pairSince, with the latest one, and those from ip since ipSince.
+	CountLoginFailures(ctx context.Context, email, ip string, pairSince, ipSince time.Time) (LoginFailures, error)
+	// ClearLoginFailures forgets the pair's failures (after a sign-in that succeeded).
+	ClearLoginFailures(ctx context.Context, email, ip string) error
 }
 
 // SessionStore backs web sessions (the scs Store contract).

@@ -54,3 +54,10 @@ type APIToken struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
+
+// LoginFailures is what sign-in throttling decides on (see accounts.Authenticate).
+type LoginFailures struct {
+	Pair     int       // failures of one e-mail from one address
+	PairLast time.Time // the latest of them (zero when none)
+	IP       int       // failures from that address, any e-mail
+}

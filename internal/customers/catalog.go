@@ -34,6 +34,12 @@ func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, name, doma
 // validCompany checks and tidies a company's name and domain.
 func validCompany(name, domain string) (*crm.Company, error) {
 	var fe crm.FieldErrors
+	if err := crm.CheckText("name", name); err != nil {
+		return nil, err
+	}
+	if err := crm.CheckText("domain", domain); err != nil {
+		return nil, err
+	}
 	name, domain = strings.TrimSpace(name), strings.ToLower(strings.TrimSpace(domain))
 	if name == "" {
 		fe.Add("name", "Enter the company's name.")
@@ -79,6 +85,9 @@ func (s *Service) Segments(ctx context.Context) ([]crm.Segment, error) {
 
 // CreateSegment adds a static segment.
 func (s *Service) CreateSegment(ctx context.Context, actor *crm.User, name string) (*crm.Segment, error) {
+	if err := crm.CheckText("name", name); err != nil {
+		return nil, err
+	}
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, crm.Invalid("name", "Enter a segment name.")

@@ -114,6 +114,9 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 	if !reason.Valid() {
 		return nil, crm.Invalid("reason", "%q is not a reason (unsubscribe, bounce, complaint, manual, do_not_contact).", reason)
 	}
+	if err := crm.CheckText("note", note); err != nil {
+		return nil, err
+	}
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNote {
 		return nil, crm.Invalid("note", "Use at most %d characters.", MaxNote)
@@ -144,6 +147,9 @@ func (s *Service) Suppress(ctx context.Context, actor *crm.User, id int64, reaso
 // Unsuppress lifts the suppression of a contact's address, for every
 // customer that holds it; a note saying why is required.
 func (s *Service) Unsuppress(ctx context.Context, actor *crm.User, id int64, note string) (*crm.Contact, error) {
+	if err := crm.CheckText("note", note); err != nil {
+		return nil, err
+	}
 	note = strings.TrimSpace(note)
 	if note == "" {
 		return nil, crm.Invalid("note", "Say why this contact may be contacted again (for example: re-subscribed in writing).")

@@ -53,7 +53,9 @@ func (s *Service) Create(ctx context.Context, actor *crm.User, in NewCustomer) (
 		fe.Add("full_name", "Enter the customer's name.")
 	}
 	for field, v := range map[string]string{"full_name": in.FullName, "first_name": in.FirstName, "last_name": in.LastName} {
-		if utf8.RuneCountInString(v) > MaxName {
+		if p := crm.TextProblem(v); p != "" {
+			fe.Add(field, "%s", p)
+		} else if utf8.RuneCountInString(v) > MaxName {
 			fe.Add(field, "Use at most %d characters.", MaxName)
 		}
 	}
@@ -223,6 +225,9 @@ func cleanTags(in []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range in {
+		if err := crm.CheckText("tags", t); err != nil {
+			return nil, err
+		}
 		t = strings.TrimSpace(t)
 		if t == "" || seen[strings.ToLower(t)] {
 			continue

@@ -27,6 +27,9 @@ type DealInput struct {
 func checkDeal(d *crm.Deal, in DealInput) error {
 	var fe crm.FieldErrors
 	if in.Title != nil {
+		if err := crm.CheckText("title", *in.Title); err != nil {
+			return err
+		}
 		d.Title = strings.TrimSpace(*in.Title)
 	}
 	if in.Amount != nil {
@@ -96,6 +99,9 @@ func (s *Service) EditDeal(ctx context.Context, actor *crm.User, id int64, in De
 }
 
 func checkBody(body string) (string, error) {
+	if err := crm.CheckText("body", body); err != nil {
+		return "", err
+	}
 	body = strings.TrimSpace(body)
 	if body == "" {
 		return "", crm.Invalid("body", "Write something.")
@@ -182,6 +188,9 @@ func (s *Service) AddTask(ctx context.Context, actor *crm.User, customerID int64
 
 func applyTask(t *crm.Task, in TaskInput, now time.Time) error {
 	if in.Title != nil {
+		if err := crm.CheckText("title", *in.Title); err != nil {
+			return err
+		}
 		t.Title = strings.TrimSpace(*in.Title)
 	}
 	if t.Title == "" || utf8.RuneCountInString(t.Title) > MaxTitle {

@@ -24,24 +24,24 @@ func ValidMode(m string) bool { return m == ModeCreate || m == ModeUpsert || m =
 // Row is one data row read and checked: the values as they will be stored,
 // and the row's errors (it fails) and warnings (it goes in, with a note).
 type Row struct {
-	Num       int64    `json:"row"` // 1 = the first row under the header
-	Cells     []string `json:"-"`
-	FirstName string   `json:"first_name,omitempty"`
-	LastName  string   `json:"last_name,omitempty"`
-	FullName  string   `json:"full_name"`
-	Email     string   `json:"email,omitempty"`
-	Phone     string   `json:"phone,omitempty"`
-	LinkedIn  string   `json:"linkedin_url,omitempty"`
-	Company   string   `json:"company_name,omitempty"`
-	Tags      []string `json:"tags,omitempty"`
-	SegmentID *int64   `json:"segment_id,omitempty"`
-	OwnerID   *int64   `json:"-"`
-	Owner     string   `json:"owner_email,omitempty"`
-	Language  string   `json:"language,omitempty"`
-	Country   string   `json:"country,omitempty"`
-	Timezone  string   `json:"timezone,omitempty"`
-	Scores    map[string]int
-	Custom    map[string]string // field key -> JSON value
+	Num       int64             `json:"row"` // 1 = the first row under the header
+	Cells     []string          `json:"-"`
+	FirstName string            `json:"first_name,omitempty"`
+	LastName  string            `json:"last_name,omitempty"`
+	FullName  string            `json:"full_name"`
+	Email     string            `json:"email,omitempty"`
+	Phone     string            `json:"phone,omitempty"`
+	LinkedIn  string            `json:"linkedin_url,omitempty"`
+	Company   string            `json:"company_name,omitempty"`
+	Tags      []string          `json:"tags,omitempty"`
+	SegmentID *int64            `json:"segment_id,omitempty"`
+	OwnerID   *int64            `json:"-"`
+	Owner     string            `json:"owner_email,omitempty"`
+	Language  string            `json:"language,omitempty"`
+	Country   string            `json:"country,omitempty"`
+	Timezone  string            `json:"timezone,omitempty"`
+	Scores    map[string]int    `json:"scores,omitempty"` // product key -> fit score
+	Custom    map[string]string `json:"custom,omitempty"` // field key -> JSON value
 	Errors    []string          `json:"errors"`
 	Warnings  []string          `json:"warnings"`
 

@@ -29,18 +29,45 @@ type Mailer interface {
 	Send(ctx context.Context, m Mail) error
 }
 
-// SMTP delivers over SMTP, with STARTTLS when the server offers it and
-// credentials when configured (never sent without TLS except to localhost).
+// TLS modes of SMTP (CRM_SMTP_TLS).
+const (
+	TLSRequired      = "starttls"      // STARTTLS or no mail at all
+	TLSOpportunistic = "opportunistic" // STARTTLS when the server offers it
+	TLSNone          = "none"          // never (a relay on the same host); no credentials then
+)
+
+// SMTP delivers over SMTP with STARTTLS as its TLS mode says, and with
+// credentials when configured: never sent without TLS.
 type SMTP struct {
 	Host     string
 	Port     int
 	User     string
 	Password string
 	Timeout  time.Duration
+	// TLS is TLSRequired, TLSOpportunistic or TLSNone; "" means TLSRequired
+	// when a password is set, else TLSOpportunistic.
+	TLS string
+	// TLSConfig, when set, is used for STARTTLS (tests give their own roots);
+	// ServerName defaults to Host.
+	TLSConfig *tls.Config
+}
+
+func (s SMTP) mode() string {
+	switch {
+	case s.TLS != "":
+		return strings.ToLower(s.TLS)
+	case s.Password != "":
+		return TLSRequired
+	}
+	return TLSOpportunistic
 }
 
 // Send delivers one message.
 func (s SMTP) Send(ctx context.Context, m Mail) error {
+	mode := s.mode()
+	if mode != TLSRequired && mode != TLSOpportunistic && mode != TLSNone {
+		return fmt.Errorf("smtp: unknown TLS mode %q", s.TLS)
+	}
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
@@ -57,12 +84,28 @@ func (s SMTP) Send(ctx context.Context, m Mail) error {
 		return fmt.Errorf("smtp: %w", err)
 	}
 	defer c.Close()
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		if err := c.StartTLS(&tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}); err != nil {
-			return fmt.Errorf("smtp starttls: %w", err)
+	if mode != TLSNone {
+		if ok, _ := c.Extension("STARTTLS"); ok {
+			cfg := &tls.Config{}
+			if s.TLSConfig != nil {
+				cfg = s.TLSConfig.Clone()
+			}
+			if cfg.ServerName == "" {
+				cfg.ServerName = s.Host
+			}
+			cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
+			if err := c.StartTLS(cfg); err != nil {
+				return fmt.Errorf("smtp starttls: %w", err)
+			}
+		} else if mode == TLSRequired {
+			return fmt.Errorf("smtp: %s does not offer STARTTLS, which CRM_SMTP_TLS=starttls requires "+
+				"(the default when a password is set); nothing was sent", s.Host)
 		}
 	}
 	if s.User != "" {
+		if _, encrypted := c.TLSConnectionState(); !encrypted {
+			return fmt.Errorf("smtp: refusing to send the SMTP credentials without TLS (CRM_SMTP_TLS=%s); nothing was sent", mode)
+		}
 		if err := c.Auth(smtp.PlainAuth("", s.User, s.Password, s.Host)); err != nil {
 			return fmt.Errorf("smtp auth: %w", err)
 		}

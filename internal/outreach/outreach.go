@@ -65,6 +65,12 @@ type Outcome struct {
 
 func checkContent(subject, body string) error {
 	var fe crm.FieldErrors
+	if err := crm.CheckText("subject", subject); err != nil {
+		return err
+	}
+	if err := crm.CheckText("body", body); err != nil {
+		return err
+	}
 	if strings.TrimSpace(subject) == "" {
 		fe.Add("subject", "Write a subject.")
 	} else if utf8.RuneCountInString(subject) > MaxSubject {

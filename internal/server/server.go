@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -32,7 +33,10 @@ type Deps struct {
 	Imports      *importer.Service
 	WebhookToken string
 	Log          *slog.Logger
-	SecureCookie bool // set when served over https
+	SecureCookie bool // set when served over https (also sends HSTS)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client (CRM_TRUSTED_PROXIES), for sign-in throttling.
+	TrustedProxies []netip.Prefix
 }
 
 // New returns the whole HTTP handler.
@@ -50,7 +54,7 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies})
 	if err != nil {
 		return nil, err
 	}
@@ -102,10 +106,12 @@ func New(d Deps) (http.Handler, error) {
 	var h http.Handler = mux
 	h = w.SessionUser(h)
 	h = sessions.LoadAndSave(h)
+	h = checkInput(h)
 	cop := http.NewCrossOriginProtection()
-	cop.AddInsecureBypassPattern("POST /u/{token}") // mail providers' one-click unsubscribe comes from elsewhere
-	h = cop.Handler(h)
-	h = securityHeaders(h)
+	cop.AddInsecureBypassPattern("POST /u/{token}")                    // mail providers' one-click unsubscribe comes from elsewhere
+	cop.AddInsecureBypassPattern("POST /api/v1/webhooks/email-events") // the mail provider's webhook: its own token, never a cookie
+	h = tokenRequestsBypass(cop, h)
+	h = securityHeaders(h, d.SecureCookie)
 	h = logRequests(d.Log, h)
 	h = recoverPanics(d.Log, h)
 	return h, nil
@@ -124,12 +130,38 @@ func health(s crm.Store) http.HandlerFunc {
 	}
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+// tokenRequestsBypass puts the cross-origin protection in front of h,
+// except for API requests that carry an Authorization header: the API then
+// authenticates by that token alone and ignores the session cookie, and a
+// browser never adds that header to a cross-site request by itself (nor may
+// a page, without a CORS permission this server never gives), so such a
+// request cannot be a forgery riding on someone's session.
+func tokenRequestsBypass(cop *http.CrossOriginProtection, h http.Handler) http.Handler {
+	protected := cop.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		protected.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets the headers every answer gets; https adds HSTS. Pages
+// and API answers carry customer data and are never stored by a browser or a
+// proxy (Cache-Control: no-store); only static assets may be cached.
+func securityHeaders(next http.Handler, https bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
 		if !strings.HasPrefix(r.URL.Path, "/api/") {
 			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https://www.gravatar.com data:; "+
 				"style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")

@@ -37,7 +37,7 @@ type env struct {
 // webhookToken is the CRM_WEBHOOK_TOKEN of the test server.
 const webhookToken = "test-webhook-token-123"
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t *testing.T, db *store.DB, opts ...func(*server.Deps)) *env {
 	acc := accounts.New(db)
 	acc.Cost = bcrypt.MinCost
 	var h http.Handler
@@ -55,8 +55,12 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = queue.Stop(context.Background()); cancel() })
-	h, err = server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports: importer.New(db, t.TempDir(), jobs.ImportEnqueuer(queue)), WebhookToken: webhookToken, Log: log})
+	deps := server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
+		Imports: importer.New(db, t.TempDir(), jobs.ImportEnqueuer(queue)), WebhookToken: webhookToken, Log: log}
+	for _, o := range opts {
+		o(&deps)
+	}
+	h, err = server.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

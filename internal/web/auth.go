@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,20 +49,29 @@ func (w *Web) RequireUser(next http.Handler) http.Handler {
 	})
 }
 
-// localPath keeps only same-site paths, so ?next= cannot send anyone elsewhere.
+// localPath keeps only same-site paths, so ?next= cannot send anyone
+// elsewhere; anything else gives the default page. A browser strips tabs and
+// line breaks from a URL, trims spaces and control characters, and reads a
+// backslash as a slash, so "/\t/evil.example" is "//evil.example" to it: a
+// path is accepted only in the form this site makes them (RequireUser sends
+// r.URL.RequestURI(), printable ASCII), starting with exactly one slash,
+// without backslashes, and with no scheme or host when parsed.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/crm/customers"
+	const home = "/crm/customers"
+	if p == "" || len(p) > 4096 || p[0] != '/' || strings.HasPrefix(p, "//") {
+		return home
 	}
-	return p
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return home
+		}
 	}
-	return host
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return home
+	}
+	return p // http.Redirect cleans it further ("/a/..//x" becomes "/x")
 }
 
 // LoginView is the sign-in form.
@@ -89,7 +97,7 @@ func (w *Web) Login(rw http.ResponseWriter, r *http.Request) {
 // LoginSubmit checks the credentials and starts a session.
 func (w *Web) LoginSubmit(rw http.ResponseWriter, r *http.Request) {
 	v := LoginView{Email: strings.TrimSpace(r.PostFormValue("email")), Next: r.PostFormValue("next")}
-	u, err := w.Accounts.Authenticate(r.Context(), v.Email, r.PostFormValue("password"), clientIP(r))
+	u, err := w.Accounts.Authenticate(r.Context(), v.Email, r.PostFormValue("password"), ClientIP(r, w.TrustedProxies))
 	if err != nil {
 		status := http.StatusUnauthorized
 		switch crm.CodeOf(err) {

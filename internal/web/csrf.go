@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 )
 
@@ -40,6 +41,13 @@ func (w *Web) CSRF(next http.Handler) http.Handler {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 		default:
 			r.Body = http.MaxBytesReader(rw, r.Body, 1<<20)
+			// read the form here, so that a body over the limit is told as such
+			// (and not as a missing token); forms of pages are small
+			var tooLarge *http.MaxBytesError
+			if err := r.ParseMultipartForm(1 << 20); errors.As(err, &tooLarge) {
+				http.Error(rw, "The form is too large to send (at most 1 MB). Go back and shorten it.", http.StatusRequestEntityTooLarge)
+				return
+			}
 			if !w.ValidCSRF(r) {
 				http.Error(rw, "This form has expired. Go back, reload the page and try again.", http.StatusForbidden)
 				return

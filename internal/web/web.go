@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -41,6 +42,8 @@ type Deps struct {
 	Store     crm.Store
 	Sessions  *scs.SessionManager
 	Log       *slog.Logger
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (ClientIP).
+	TrustedProxies []netip.Prefix
 }
 
 // Web serves the pages.

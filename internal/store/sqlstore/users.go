@@ -156,18 +156,27 @@ func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, at tim
 	return err
 }
 
-// CountLoginFailures counts recent failures for this e-mail or from this address.
-func (s *Store) CountLoginFailures(ctx context.Context, email, ip string, since time.Time) (int, error) {
-	var byEmail, byIP int
-	err := s.rq().QueryRowContext(ctx,
-		`SELECT (SELECT count(*) FROM login_failures WHERE email = $1 AND at >= $3),
-		        (SELECT count(*) FROM login_failures WHERE ip = $2 AND at >= $3)`,
-		strings.ToLower(strings.TrimSpace(email)), ip, ts(since)).Scan(&byEmail, &byIP)
-	return max(byEmail, byIP/4), err // an address may fail across a few accounts before it is slowed
+// CountLoginFailures counts recent failures of the pair (email, ip) and from ip.
+func (s *Store) CountLoginFailures(ctx context.Context, email, ip string, pairSince, ipSince time.Time) (crm.LoginFailures, error) {
+	var f crm.LoginFailures
+	email = strings.ToLower(strings.TrimSpace(email))
+	q := s.rq()
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM login_failures WHERE email = $1 AND ip = $2 AND at >= $3`,
+		email, ip, ts(pairSince)).Scan(&f.Pair); err != nil {
+		return f, err
+	}
+	if f.Pair > 0 { // a plain column, not max(at): SQLite keeps its DATETIME type only so
+		if err := q.QueryRowContext(ctx, `SELECT at FROM login_failures WHERE email = $1 AND ip = $2 ORDER BY at DESC LIMIT 1`,
+			email, ip).Scan(&f.PairLast); err != nil {
+			return f, err
+		}
+	}
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM login_failures WHERE ip = $1 AND at >= $2`, ip, ts(ipSince)).Scan(&f.IP)
+	return f, err
 }
 
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	_, err := s.wq().ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1`, strings.ToLower(strings.TrimSpace(email)))
+func (s *Store) ClearLoginFailures(ctx context.Context, email, ip string) error {
+	_, err := s.wq().ExecContext(ctx, `DELETE FROM login_failures WHERE email = $1 AND ip = $2`, strings.ToLower(strings.TrimSpace(email)), ip)
 	return err
 }
 

@@ -188,15 +188,20 @@ func testPrefsSessionsThrottle(t *testing.T, s crm.Store) {
 	for i := range 3 {
 		must(t, s.RecordLoginFailure(ctx, "P@example.com", "10.0.0.1", t0.Add(time.Duration(i)*time.Minute)))
 	}
-	n, err := s.CountLoginFailures(ctx, "p@example.com", "10.9.9.9", t0.Add(time.Minute))
+	must(t, s.RecordLoginFailure(ctx, "q@example.com", "10.0.0.1", t0.Add(time.Minute)))
+	must(t, s.RecordLoginFailure(ctx, "p@example.com", "10.9.9.9", t0))
+	f, err := s.CountLoginFailures(ctx, "p@example.com", "10.0.0.1", t0.Add(time.Minute), t0)
 	must(t, err)
-	if n != 2 {
-		t.Fatalf("failures since t0+1m: %d", n)
+	if f.Pair != 2 || !f.PairLast.Equal(t0.Add(2*time.Minute)) || f.IP != 4 {
+		t.Fatalf("failures of the pair since t0+1m, of the address since t0: %+v", f)
 	}
-	must(t, s.ClearLoginFailures(ctx, "p@example.com"))
-	n, _ = s.CountLoginFailures(ctx, "p@example.com", "10.9.9.9", t0)
-	if n != 0 {
-		t.Fatalf("after clear %d", n)
+	must(t, s.ClearLoginFailures(ctx, "p@example.com", "10.0.0.1"))
+	f, _ = s.CountLoginFailures(ctx, "p@example.com", "10.0.0.1", t0, t0)
+	if f.Pair != 0 || !f.PairLast.IsZero() || f.IP != 1 {
+		t.Fatalf("after clearing the pair %+v", f)
+	}
+	if f, _ = s.CountLoginFailures(ctx, "p@example.com", "10.9.9.9", t0, t0); f.Pair != 1 {
+		t.Fatalf("clearing one pair cleared another: %+v", f)
 	}
 }
 

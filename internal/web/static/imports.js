@@ -153,7 +153,7 @@ async function showPreview() {
     for (const r of rows) {
       const tr = document.createElement("tr");
       const other = [r.linkedin_url, r.language, r.country, r.timezone, r.owner_email, r.segment_id && `segment ${r.segment_id}`,
-        ...Object.entries(r.Scores || {}).map(([k, v]) => `${k} ${v}`), ...Object.entries(r.Custom || {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(" · ");
+        ...Object.entries(r.scores || {}).map(([k, v]) => `${k} ${v}`), ...Object.entries(r.custom || {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(" · ");
       const vals = [r.row, ACTION[r.action], r.full_name, r.email, r.phone, r.company_name, (r.tags || []).join(", "), other];
       vals.forEach((v, i) => {
         const td = document.createElement("td");
