@@ -553,9 +553,19 @@ func reportCells(cells []string) []string {
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // writeReport writes the error report CSV, paging through the stored rows.
+// It is opened in spreadsheets: every cell of the file, header included, is
+// neutralised as the export does, so that none runs as a formula.
 func writeReport(ctx context.Context, st crm.Store, id int64, cols []string, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append([]string{"row", "error"}, cols...)); err != nil {
+	line := func(row, reason string, cells []string) error {
+		rec := make([]string, 0, 2+len(cells))
+		rec = append(rec, row, crm.SafeCell(reason))
+		for _, c := range cells {
+			rec = append(rec, crm.SafeCell(c))
+		}
+		return cw.Write(rec)
+	}
+	if err := line("row", "error", cols); err != nil {
 		return err
 	}
 	var after int64
@@ -565,7 +575,7 @@ func writeReport(ctx context.Context, st crm.Store, id int64, cols []string, w i
 			return err
 		}
 		for _, e := range errs {
-			if err := cw.Write(append([]string{strconv.FormatInt(e.Row, 10), e.Error}, e.Values...)); err != nil {
+			if err := line(strconv.FormatInt(e.Row, 10), e.Error, e.Values); err != nil {
 				return err
 			}
 			after = e.Row
