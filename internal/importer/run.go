@@ -159,11 +159,11 @@ func (s *Service) commitTx(ctx context.Context, j *crm.ImportJob, actor *crm.Use
 			var size int
 			for len(batch) < s.BatchRows && size < maxBatchBytes {
 				rec, off, err := rows.Next()
-				if err != nil {
+				if err != nil && !isTooBig(err) {
 					readErr = err
 					break
 				}
-				r := ck.check(next.Processed+int64(len(batch))+1, rec)
+				r := ck.row(next.Processed+int64(len(batch))+1, rec, err)
 				for _, c := range rec {
 					size += len(c)
 				}
@@ -527,7 +527,7 @@ func countRows(path string, f *Format) (int64, error) {
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
-		if err != nil {
+		if err != nil && !isTooBig(err) {
 			return n, err
 		}
 		n++

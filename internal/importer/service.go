@@ -297,11 +297,11 @@ func (s *Service) Preview(ctx context.Context, actor *crm.User, id int64, first 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		if err != nil && !isTooBig(err) {
 			return nil, nil, err
 		}
 		c.Rows++
-		r := ck.check(c.Rows, rec)
+		r := ck.row(c.Rows, rec, err)
 		action := "create"
 		if len(r.Errors) > 0 {
 			c.Failing++
