@@ -28,11 +28,14 @@ type Config struct {
 	SMTPFrom     string // CRM_SMTP_FROM
 	DataDir      string // CRM_DATA_DIR: uploads and the default SQLite file
 	LogLevel     string // CRM_LOG_LEVEL: debug, info, warn, error
+	// CRM_IMPORT_UPLOAD_CAP: bytes the uploaded files of one user's
+	// unfinished imports may take on disk
+	ImportUploadCap int64
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info"}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", ImportUploadCap: 2 << 30}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -59,6 +62,50 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 		c.SMTPPort = p
 	}
+	if v := getenv("CRM_IMPORT_UPLOAD_CAP"); v != "" {
+		n, err := ParseBytes(v)
+		if err != nil {
+			return fmt.Errorf("CRM_IMPORT_UPLOAD_CAP: %v", err)
+		}
+		c.ImportUploadCap = n
+	}
+	return nil
+}
+
+// ParseBytes reads a size: a number of bytes, or one with a unit (KiB,
+// MiB, GiB, TiB; K, M, G, T and KB, MB, GB, TB are read as the same).
+func ParseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	unit := strings.ToUpper(strings.TrimSpace(s[i:]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+	shift, ok := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[unit]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q is not a size (write it like 2GiB, 500MiB or 1048576)", v)
+	}
+	return n << shift, nil
+}
+
+// bytesValue is a flag holding a size.
+type bytesValue struct{ p *int64 }
+
+func (b bytesValue) String() string {
+	if b.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.p, 10)
+}
+
+func (b bytesValue) Set(v string) error {
+	n, err := ParseBytes(v)
+	if err != nil {
+		return err
+	}
+	*b.p = n
 	return nil
 }
 
@@ -74,6 +121,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "HOST:PORT to listen on (env CRM_ADDR); port 0 picks a free one")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL used in links sent by e-mail (env CRM_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CRM_LOG_LEVEL)")
+	fs.Var(bytesValue{&c.ImportUploadCap}, "import-upload-cap",
+		"disk the uploads of one user's unfinished imports may take, like 2GiB; 0 for no cap (env CRM_IMPORT_UPLOAD_CAP)")
 }
 
 // ErrUsage marks a command line that could not be parsed.

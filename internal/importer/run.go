@@ -45,13 +45,17 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 		j.Status, j.Error = crm.ImportFailed, msg(cause)
 		now := s.now()
 		j.UpdatedAt, j.EndedAt = now, &now
-		if err := s.Store.SaveImportProgress(ctx, j, runner); err != nil && !errors.Is(err, crm.ErrConflict) {
+		err := s.Store.SaveImportProgress(ctx, j, runner)
+		if err != nil && !errors.Is(err, crm.ErrConflict) {
 			return err
 		}
 		if progress != nil {
 			progress(*j)
 		}
-		return nil
+		if err != nil {
+			return nil // canceled or taken over meanwhile: not ours to end
+		}
+		return s.release(ctx, j)
 	}
 	format, err := Sniff(j.Path)
 	if err != nil {
@@ -118,6 +122,9 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 	}
 	if progress != nil {
 		progress(*j)
+	}
+	if err := s.release(ctx, j); err != nil {
+		return fmt.Errorf("import %d is done; deleting its file: %w", j.ID, err)
 	}
 	// the customer table's queries, and the next import's look-ups, are
 	// planned from statistics that a big import leaves far behind
