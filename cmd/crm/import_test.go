@@ -309,3 +309,29 @@ func sameSet(got []string, want ...string) bool {
 	sort.Strings(w)
 	return reflect.DeepEqual(g, w)
 }
+
+// The CLI's NAME.errors.csv neutralises the cells a spreadsheet would run as
+// formulas, as the export does.
+func TestImportCommandErrorReportIsSafe(t *testing.T) {
+	for _, engine := range testdb.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			dsn := testdb.DSN(t, engine)
+			dir := t.TempDir()
+			if code, out, stderr := runCLI("user", "add", "--db", dsn, "--email", "imp@example.com", "--name", "Imma Porter",
+				"--role", "admin", "--password", "long enough"); code != 0 {
+				t.Fatalf("user add: %d %s %s", code, out, stderr)
+			}
+			file := filepath.Join(dir, "evil.csv")
+			if err := os.WriteFile(file, []byte("first_name,email\n=cmd|' /C calc'!A0,@bad\n-2,+1\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, stderr := runCLI("import", file, "--db", dsn); code != 0 || !strings.Contains(out, "2 failed") {
+				t.Fatalf("import: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+			}
+			rep := readCSV(t, filepath.Join(dir, "evil.errors.csv"))
+			if len(rep) != 3 || rep[1][2] != "'=cmd|' /C calc'!A0" || rep[1][3] != "'@bad" || rep[2][2] != "'-2" || rep[2][3] != "'+1" {
+				t.Fatalf("error report %q", rep)
+			}
+		})
+	}
+}

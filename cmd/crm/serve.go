@@ -75,6 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	imports.UploadCap = cfg.ImportUploadCap
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
@@ -91,6 +92,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("starting background jobs: %w", err)
 	}
 	go imports.Watch(bg, 20*time.Second, log) // imports whose process died resume by themselves
+	go imports.Clean(bg, time.Hour, log)      // files of ended imports and of uploads left a day go
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

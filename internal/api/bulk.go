@@ -122,7 +122,7 @@ func (a *apiServer) skippedCSV(ctx context.Context, in *skippedIn) (*huma.Stream
 				break
 			}
 			for _, r := range rows {
-				_ = w.Write([]string{strconv.FormatInt(r.CustomerID, 10), neutralise(r.Name), r.Reason})
+				_ = w.Write([]string{strconv.FormatInt(r.CustomerID, 10), crm.SafeCell(r.Name), r.Reason})
 			}
 			if len(rows) < 5000 {
 				break
@@ -131,12 +131,4 @@ func (a *apiServer) skippedCSV(ctx context.Context, in *skippedIn) (*huma.Stream
 		}
 		w.Flush()
 	}}, nil
-}
-
-// neutralise keeps a spreadsheet from running a cell as a formula.
-func neutralise(s string) string {
-	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
-		return "'" + s
-	}
-	return s
 }

@@ -39,11 +39,14 @@ type Config struct {
 	// CRM_SMTP_TLS: starttls (required), opportunistic or none; default
 	// starttls when a password is set, else opportunistic.
 	SMTPTLS string
+	// CRM_IMPORT_UPLOAD_CAP: bytes the uploaded files of one user's
+	// unfinished imports may take on disk
+	ImportUploadCap int64
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -79,6 +82,50 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 		c.JobRescueAfter = d
 	}
+	if v := getenv("CRM_IMPORT_UPLOAD_CAP"); v != "" {
+		n, err := ParseBytes(v)
+		if err != nil {
+			return fmt.Errorf("CRM_IMPORT_UPLOAD_CAP: %v", err)
+		}
+		c.ImportUploadCap = n
+	}
+	return nil
+}
+
+// ParseBytes reads a size: a number of bytes, or one with a unit (KiB,
+// MiB, GiB, TiB; K, M, G, T and KB, MB, GB, TB are read as the same).
+func ParseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	i := len(s)
+	for i > 0 && (s[i-1] < '0' || s[i-1] > '9') {
+		i--
+	}
+	unit := strings.ToUpper(strings.TrimSpace(s[i:]))
+	unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+	shift, ok := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[unit]
+	n, err := strconv.ParseInt(s[:i], 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q is not a size (write it like 2GiB, 500MiB or 1048576)", v)
+	}
+	return n << shift, nil
+}
+
+// bytesValue is a flag holding a size.
+type bytesValue struct{ p *int64 }
+
+func (b bytesValue) String() string {
+	if b.p == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.p, 10)
+}
+
+func (b bytesValue) Set(v string) error {
+	n, err := ParseBytes(v)
+	if err != nil {
+		return err
+	}
+	*b.p = n
 	return nil
 }
 
@@ -96,6 +143,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env CRM_LOG_LEVEL)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies,
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (env CRM_TRUSTED_PROXIES)")
+	fs.Var(bytesValue{&c.ImportUploadCap}, "import-upload-cap",
+		"disk the uploads of one user's unfinished imports may take, like 2GiB; 0 for no cap (env CRM_IMPORT_UPLOAD_CAP)")
 }
 
 // ErrUsage marks a command line that could not be parsed.

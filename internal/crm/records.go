@@ -94,7 +94,8 @@ type ImportJob struct {
 	ID        int64             `json:"id"`
 	UserID    int64             `json:"user_id"`
 	Filename  string            `json:"filename"`
-	Path      string            `json:"-"`
+	Path      string            `json:"-"` // "" once the file was deleted (the import ended or expired)
+	Header    []string          `json:"-"` // the columns of the file, kept for the error report
 	Size      int64             `json:"size"`
 	Status    string            `json:"status"`
 	Mode      string            `json:"mode"`

@@ -282,6 +282,18 @@ type ImportStore interface {
 	SaveImportProgress(ctx context.Context, j *ImportJob, runner string) error
 	// CancelImport cancels an import that has not ended; reports whether it did.
 	CancelImport(ctx context.Context, id int64, now time.Time) (bool, error)
+	// ImportsHoldingFiles lists the imports not yet ended whose file is kept
+	// (path not ""), of one user or, with userID 0, of everyone.
+	ImportsHoldingFiles(ctx context.Context, userID int64) ([]ImportJob, error)
+	// ImportFilesToRemove lists up to limit imports still holding a file that
+	// is no longer needed: ended (done, failed, canceled), or uploaded and
+	// untouched since staleBefore (never submitted).
+	ImportFilesToRemove(ctx context.Context, staleBefore time.Time, limit int) ([]ImportJob, error)
+	// ExpireImport cancels, with reason, an import still uploaded and
+	// untouched since staleBefore; reports whether it did.
+	ExpireImport(ctx context.Context, id int64, staleBefore, now time.Time, reason string) (bool, error)
+	// ForgetImportFile records that an ended import's file was deleted (path "").
+	ForgetImportFile(ctx context.Context, id int64) error
 	// ImportMatches maps normalised e-mails to the active customer holding
 	// each (the lowest id when several do).
 	ImportMatches(ctx context.Context, emails []string) (map[string]int64, error)

@@ -165,11 +165,5 @@ func custom(v any) string {
 	return fmt.Sprint(v)
 }
 
-// safe neutralises cells a spreadsheet would run as a formula (=, +, -, @,
-// tab, carriage return at the start) by prefixing an apostrophe.
-func safe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// safe neutralises cells a spreadsheet would run as a formula.
+var safe = crm.SafeCell

@@ -1,10 +1,14 @@
 package importer
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,6 +99,57 @@ func FuzzMapping(f *testing.F) {
 	f.Fuzz(fuzzMapping)
 }
 
+// fuzzRecords: under the limits, the reader reads exactly what encoding/csv
+// reads with lazy quotes (the same records, the same offsets after each).
+func fuzzRecords(t *testing.T, data []byte, delim byte) {
+	if delim != ',' && delim != ';' && delim != '\t' && delim != '|' {
+		delim = ','
+	}
+	want := csv.NewReader(bytes.NewReader(data))
+	want.Comma, want.FieldsPerRecord, want.LazyQuotes = rune(delim), -1, true
+	got := newRecordReader(bytes.NewReader(data), rune(delim))
+	got.buf = make([]byte, 7) // records across many reads
+	for i := 0; ; i++ {
+		wrec, werr := want.Read()
+		grec, gerr := got.read()
+		if (werr == nil) != (gerr == nil) || (werr != nil && !errors.Is(gerr, werr)) {
+			t.Fatalf("%q record %d: error %v, encoding/csv %v", data, i, gerr, werr)
+		}
+		if werr != nil {
+			return
+		}
+		if !slices.Equal(grec, wrec) || got.off != want.InputOffset() {
+			t.Fatalf("%q record %d: %q at %d, encoding/csv %q at %d", data, i, grec, got.off, wrec, want.InputOffset())
+		}
+	}
+}
+
+var recordSeeds = []string{
+	"a,b\r\nc,d\r\n", "\"a\"\"b\",c\n", "\"a\"b,c\n", "a\"b\"c,d", "\n\n\r\n\"x\ny\"\r", "\"\"\"\"\",\r\r\n,\r", "\"x\r\ny\"\r\n",
+	"a,\"\", \"b\"\n", "\"unclosed,\n\nmore", "\r", "\xff\"\xfe,\"\xef\xbb\n", ",,,\n,", "a;b|c\td\n",
+}
+
+func FuzzRecords(f *testing.F) {
+	for _, s := range recordSeeds {
+		f.Add([]byte(s), byte(','))
+	}
+	f.Fuzz(fuzzRecords)
+}
+
+// TestRecordsMatchEncodingCSV reads many random files of the characters that
+// matter to CSV as encoding/csv does.
+func TestRecordsMatchEncodingCSV(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("a,;\"\"\r\n\n \t|\xc3")
+	for range 20_000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		fuzzRecords(t, b, ",;\t|"[rng.IntN(4)])
+	}
+}
+
 // TestFuzzSeeds is the short run of both fuzz targets that CI does with go
 // test ./... (go test -fuzz=FuzzReader explores further).
 func TestFuzzSeeds(t *testing.T) {
@@ -103,5 +158,8 @@ func TestFuzzSeeds(t *testing.T) {
 	}
 	for _, s := range mappingSeeds {
 		fuzzMapping(t, s)
+	}
+	for _, s := range recordSeeds {
+		fuzzRecords(t, []byte(s), ',')
 	}
 }

@@ -3,7 +3,6 @@ package importer
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -26,11 +25,15 @@ const (
 	Enc1252    = "windows-1252"
 )
 
-// Limits of what one row may be.
+// Limits of what one row may be. A row over MaxRowFields or MaxRowBytes is
+// refused while it is read, before it is held in memory (so that a line of
+// millions of delimiters costs no more than a short one), and reported as a
+// failed row; no real export comes near them.
 const (
-	MaxRecordBytes = 32 << 20 // a record larger than this is an unclosed quote or not a CSV file
-	MaxColumns     = 500
-	sampleBytes    = 256 << 10
+	MaxColumns   = 500     // columns of the header
+	MaxRowFields = 1000    // cells of a row (trailing empty cells count)
+	MaxRowBytes  = 1 << 20 // bytes of a row as in the file, without its line end
+	sampleBytes  = 256 << 10
 )
 
 // Format is what sniffing learned about a file: enough to reopen it at any
@@ -103,23 +106,34 @@ func sniffBytes(head []byte, more bool) (*Format, error) {
 		}
 	}
 	f.Delimiter = detectDelimiter(text)
-	r := newCSV(bytes.NewReader(text), f.Delimiter)
+	r := newRecordReader(bytes.NewReader(text), f.Delimiter)
 	var recs [][]string
 	var ends []int64
+	big := map[int]*RowTooBig{}
 	for len(recs) < 200 {
-		rec, err := r.Read()
-		if err != nil {
+		rec, err := r.read()
+		var tb *RowTooBig
+		if err != nil && !errors.As(err, &tb) {
 			break
 		}
+		if tb != nil {
+			big[len(recs)] = tb
+		}
 		recs = append(recs, append([]string(nil), rec...))
-		ends = append(ends, r.InputOffset())
+		ends = append(ends, r.off)
 	}
 	h := headerIndex(recs)
 	if h < 0 {
 		return nil, crm.Invalid("file", "The file has no header row.")
 	}
-	if len(recs[h]) > MaxColumns {
-		return nil, crm.Invalid("file", "The header has %d columns; at most %d are supported.", len(recs[h]), MaxColumns)
+	if tb := big[h]; tb != nil && tb.Fields <= MaxColumns {
+		return nil, crm.Invalid("file", "The header row is longer than %s bytes: this is not a CSV file of customers.", thousands(MaxRowBytes))
+	} else if tb != nil || len(recs[h]) > MaxColumns {
+		n := int64(len(recs[h]))
+		if tb != nil {
+			n = tb.Fields
+		}
+		return nil, crm.Invalid("file", "The header has %s columns; at most %d are supported.", thousands(n), MaxColumns)
 	}
 	f.Header = recs[h]
 	f.Columns = uniqueColumns(recs[h])
@@ -178,11 +192,12 @@ func looksBinary(b []byte) bool {
 func detectDelimiter(text []byte) rune {
 	best, bestScore := ',', -1
 	for _, d := range []rune{',', ';', '\t', '|'} {
-		r := newCSV(bytes.NewReader(text), d)
+		r := newRecordReader(bytes.NewReader(text), d)
 		counts := map[int]int{}
 		for i := 0; i < 100; i++ {
-			rec, err := r.Read()
-			if err != nil {
+			rec, err := r.read()
+			var tb *RowTooBig
+			if err != nil && !errors.As(err, &tb) {
 				break
 			}
 			if len(rec) > 1 {
@@ -263,22 +278,11 @@ func uniqueColumns(header []string) []string {
 	return out
 }
 
-func newCSV(r io.Reader, delim rune) *csv.Reader {
-	c := csv.NewReader(r)
-	c.Comma = delim
-	c.FieldsPerRecord = -1
-	c.LazyQuotes = true
-	c.ReuseRecord = true
-	return c
-}
-
 // Rows reads the data rows of a file from a position.
 type Rows struct {
-	f      *os.File
-	lim    *limitReader
-	csv    *csv.Reader
-	base   int64 // decoded offset where reading started
-	format *Format
+	f    *os.File
+	rr   *recordReader
+	base int64 // decoded offset where reading started
 }
 
 // OpenRows opens path at the decoded offset (DataOffset for a new import, or
@@ -294,40 +298,33 @@ func OpenRows(path string, format *Format, offset int64) (*Rows, error) {
 			f.Close()
 			return nil, err
 		}
-		src = bufio.NewReaderSize(f, 256<<10)
+		src = f
 	} else { // variable-width transcoding: decode from the start and skip
 		if _, err := f.Seek(int64(format.BOM), io.SeekStart); err != nil {
 			f.Close()
 			return nil, err
 		}
-		src = transform.NewReader(bufio.NewReaderSize(f, 256<<10), decoder(format.Encoding))
+		src = transform.NewReader(bufio.NewReaderSize(f, 64<<10), decoder(format.Encoding))
 		if _, err := io.CopyN(io.Discard, src, offset); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("skipping to the saved position: %w", err)
 		}
 	}
-	lim := &limitReader{r: src}
-	rows := &Rows{f: f, lim: lim, csv: newCSV(lim, format.Delimiter), base: offset, format: format}
-	return rows, nil
+	return &Rows{f: f, rr: newRecordReader(src, format.Delimiter), base: offset}, nil
 }
 
 // Next returns the next non-blank record (reused on the next call) and the
-// decoded offset just after it; io.EOF at the end.
+// decoded offset just after it; io.EOF at the end. A row over the limits
+// comes with a *RowTooBig error, its first cells (as many as the limits
+// allow) and the offset after it: the caller reports it and reads on.
 func (r *Rows) Next() ([]string, int64, error) {
 	for {
-		r.lim.mark = r.csv.InputOffset()
-		rec, err := r.csv.Read()
-		if err != nil {
-			if errors.Is(err, errTooLong) {
-				return nil, 0, crm.Invalid("file", "A row is longer than %d MB (an unclosed quote?); the import stops there.", MaxRecordBytes>>20)
-			}
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, 0, crm.Invalid("file", "The file cannot be read as CSV after this point: %v", pe.Err)
-			}
+		rec, err := r.rr.read()
+		var tb *RowTooBig
+		if err != nil && !errors.As(err, &tb) {
 			return nil, 0, err
 		}
-		if blank(rec) {
+		if tb == nil && blank(rec) {
 			continue
 		}
 		for i, c := range rec {
@@ -335,27 +332,9 @@ func (r *Rows) Next() ([]string, int64, error) {
 				rec[i] = strings.ToValidUTF8(c, "\uFFFD")
 			}
 		}
-		return rec, r.base + r.csv.InputOffset(), nil
+		return rec, r.base + r.rr.off, err
 	}
 }
 
 // Close closes the file.
 func (r *Rows) Close() error { return r.f.Close() }
-
-var errTooLong = errors.New("record too long")
-
-// limitReader fails a read that would take one record past MaxRecordBytes.
-type limitReader struct {
-	r    io.Reader
-	n    int64 // bytes read
-	mark int64 // offset where the current record began
-}
-
-func (l *limitReader) Read(p []byte) (int, error) {
-	if l.n-l.mark > MaxRecordBytes {
-		return 0, errTooLong
-	}
-	n, err := l.r.Read(p)
-	l.n += int64(n)
-	return n, err
-}

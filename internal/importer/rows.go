@@ -214,6 +214,33 @@ func (c *checker) check(num int64, rec []string) *Row {
 	return r
 }
 
+// tooBig is a row over the limits, as a failed row: its first cells (those
+// under the header) and why.
+func (c *checker) tooBig(num int64, rec []string, e *RowTooBig) *Row {
+	rec = rec[:min(len(rec), c.plan.width)]
+	cells := make([]string, len(rec))
+	for i, v := range rec {
+		if len(v) > maxReportCell-128 { // cut here, saying how long the row is, not the part of it read
+			cut := maxReportCell - 128
+			for cut > 0 && !utf8RuneStart(v[cut]) {
+				cut--
+			}
+			v = v[:cut] + fmt.Sprintf("… [cut: the row is %s bytes in the file]", thousands(e.Bytes))
+		}
+		cells[i] = v
+	}
+	return &Row{Num: num, Cells: cells, set: map[string]bool{}, Errors: []string{e.Error()}, Warnings: []string{}}
+}
+
+// row checks a record as Rows.Next returned it: err is nil or a *RowTooBig.
+func (c *checker) row(num int64, rec []string, err error) *Row {
+	var tb *RowTooBig
+	if errors.As(err, &tb) {
+		return c.tooBig(num, rec, tb)
+	}
+	return c.check(num, rec)
+}
+
 // merge lays a later row of the same e-mail over this one (upsert within a file).
 func (r *Row) merge(l *Row) {
 	if l.set["first_name"] {

@@ -45,13 +45,17 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 		j.Status, j.Error = crm.ImportFailed, msg(cause)
 		now := s.now()
 		j.UpdatedAt, j.EndedAt = now, &now
-		if err := s.Store.SaveImportProgress(ctx, j, runner); err != nil && !errors.Is(err, crm.ErrConflict) {
+		err := s.Store.SaveImportProgress(ctx, j, runner)
+		if err != nil && !errors.Is(err, crm.ErrConflict) {
 			return err
 		}
 		if progress != nil {
 			progress(*j)
 		}
-		return nil
+		if err != nil {
+			return nil // canceled or taken over meanwhile: not ours to end
+		}
+		return s.release(ctx, j)
 	}
 	format, err := Sniff(j.Path)
 	if err != nil {
@@ -119,6 +123,9 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 	if progress != nil {
 		progress(*j)
 	}
+	if err := s.release(ctx, j); err != nil {
+		return fmt.Errorf("import %d is done; deleting its file: %w", j.ID, err)
+	}
 	// the customer table's queries, and the next import's look-ups, are
 	// planned from statistics that a big import leaves far behind
 	if j.Created+j.Updated >= s.AnalyzeRows {
@@ -164,11 +171,11 @@ func (s *Service) commitTx(ctx context.Context, j *crm.ImportJob, actor *crm.Use
 			var size int
 			for len(batch) < s.BatchRows && size < maxBatchBytes {
 				rec, off, err := rows.Next()
-				if err != nil {
+				if err != nil && !isTooBig(err) {
 					readErr = err
 					break
 				}
-				r := ck.check(next.Processed+int64(len(batch))+1, rec)
+				r := ck.row(next.Processed+int64(len(batch))+1, rec, err)
 				for _, c := range rec {
 					size += len(c)
 				}
@@ -532,7 +539,7 @@ func countRows(path string, f *Format) (int64, error) {
 		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
-		if err != nil {
+		if err != nil && !isTooBig(err) {
 			return n, err
 		}
 		n++
@@ -558,9 +565,19 @@ func reportCells(cells []string) []string {
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // writeReport writes the error report CSV, paging through the stored rows.
+// It is opened in spreadsheets: every cell of the file, header included, is
+// neutralised as the export does, so that none runs as a formula.
 func writeReport(ctx context.Context, st crm.Store, id int64, cols []string, w io.Writer) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append([]string{"row", "error"}, cols...)); err != nil {
+	line := func(row, reason string, cells []string) error {
+		rec := make([]string, 0, 2+len(cells))
+		rec = append(rec, row, crm.SafeCell(reason))
+		for _, c := range cells {
+			rec = append(rec, crm.SafeCell(c))
+		}
+		return cw.Write(rec)
+	}
+	if err := line("row", "error", cols); err != nil {
 		return err
 	}
 	var after int64
@@ -570,7 +587,7 @@ func writeReport(ctx context.Context, st crm.Store, id int64, cols []string, w i
 			return err
 		}
 		for _, e := range errs {
-			if err := cw.Write(append([]string{strconv.FormatInt(e.Row, 10), e.Error}, e.Values...)); err != nil {
+			if err := line(strconv.FormatInt(e.Row, 10), e.Error, e.Values); err != nil {
 				return err
 			}
 			after = e.Row

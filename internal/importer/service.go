@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
@@ -45,20 +46,35 @@ type Service struct {
 	// AnalyzeRows is how many customers an import must create or update
 	// for the store to refresh its planner's statistics at the end.
 	AnalyzeRows int64
+	// UploadCap is how many bytes the files of one user's unfinished imports
+	// may take (0: no cap but MaxUpload per file).
+	UploadCap int64
+
+	uploading sync.Map // user id -> chan struct{}: one upload at a time per user
 }
 
 // New returns the service; dir keeps the uploads.
 func New(s crm.Store, dir string, enqueue func(ctx context.Context, importID int64) error) *Service {
-	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000, TxRows: 50_000, AnalyzeRows: 10_000}
+	return &Service{Store: s, Dir: dir, Enqueue: enqueue, Now: time.Now, BatchRows: 5000, TxRows: 50_000, AnalyzeRows: 10_000,
+		UploadCap: DefaultUploadCap}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
-// Upload stores a file (streamed, at most MaxUpload bytes), checks that it
-// is a CSV file with a header and rows, and records the import with the
-// automatic mapping.
+// Upload stores a file (streamed, at most MaxUpload bytes, and within the
+// user's UploadCap), checks that it is a CSV file with a header and rows,
+// and records the import with the automatic mapping.
 func (s *Service) Upload(ctx context.Context, actor *crm.User, filename string, r io.Reader) (*crm.ImportJob, *Format, error) {
-	dir := filepath.Join(s.Dir, "imports")
+	unlock, err := s.lockUploads(ctx, actor.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer unlock()
+	room, err := s.room(ctx, actor)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir := s.uploadDir()
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, nil, err
 	}
@@ -67,12 +83,16 @@ func (s *Service) Upload(ctx context.Context, actor *crm.User, filename string, 
 		return nil, nil, err
 	}
 	path := f.Name()
-	n, err := io.Copy(f, io.LimitReader(r, MaxUpload+1))
+	n, err := io.Copy(f, io.LimitReader(r, room+1))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil && n > MaxUpload {
+	switch {
+	case err != nil:
+	case n > MaxUpload:
 		err = crm.Invalid("file", "The file is larger than 1 GiB; split it into smaller files.")
+	case n > room:
+		err = s.overCap(ctx, actor)
 	}
 	if err != nil {
 		os.Remove(path)
@@ -101,7 +121,7 @@ func (s *Service) Register(ctx context.Context, actor *crm.User, filename, path 
 		name = "import.csv"
 	}
 	j := &crm.ImportJob{UserID: actor.ID, Filename: name, Path: path, Size: size, Status: crm.ImportUploaded, Mode: ModeCreate,
-		Mapping: AutoMap(format.Columns, cat), CreatedAt: s.now()}
+		Mapping: AutoMap(format.Columns, cat), Header: format.Columns, CreatedAt: s.now()}
 	if err := s.Store.CreateImport(ctx, j); err != nil {
 		return nil, nil, err
 	}
@@ -297,11 +317,11 @@ func (s *Service) Preview(ctx context.Context, actor *crm.User, id int64, first 
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
+		if err != nil && !isTooBig(err) {
 			return nil, nil, err
 		}
 		c.Rows++
-		r := ck.check(c.Rows, rec)
+		r := ck.row(c.Rows, rec, err)
 		action := "create"
 		if len(r.Errors) > 0 {
 			c.Failing++
@@ -395,7 +415,12 @@ func (s *Service) Cancel(ctx context.Context, actor *crm.User, id int64) (*crm.I
 	if !ok {
 		return nil, crm.Conflict("The import has already ended (%s).", j.Status)
 	}
-	return s.Store.GetImport(ctx, id)
+	if j, err = s.Store.GetImport(ctx, id); err != nil {
+		return nil, err
+	}
+	// a runner still reading the file stops at its next batch, which the
+	// cancel refuses; on the systems we run on it reads on until then
+	return j, s.release(ctx, j)
 }
 
 // ErrorReport writes the failed rows as CSV: row, error, then the file's columns.
@@ -404,9 +429,12 @@ func (s *Service) ErrorReport(ctx context.Context, actor *crm.User, id int64, w 
 	if err != nil {
 		return err
 	}
-	cols := []string{}
-	if f, err := Sniff(j.Path); err == nil {
-		cols = f.Columns
+	cols := j.Header // kept: the file is deleted when the import ends
+	if cols == nil {
+		cols = []string{}
+		if f, err := Sniff(j.Path); err == nil { // an import from before the header was kept
+			cols = f.Columns
+		}
 	}
 	return writeReport(ctx, s.Store, j.ID, cols, w)
 }

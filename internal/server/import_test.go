@@ -258,13 +258,15 @@ func TestImportBadInput(t *testing.T) {
 	e.api("POST", fmt.Sprintf("/api/v1/imports/%d/submit", id), tok, "")
 	j := waitImport(t, func() map[string]any { _, j := e.api("GET", fmt.Sprintf("/api/v1/imports/%d", id), tok, ""); return j })
 	checkSum(t, j, 4)
-	if n(j["created"]) != 2 || n(j["failed"]) != 2 {
+	if n(j["created"]) != 1 || n(j["failed"]) != 3 {
 		t.Fatalf("%v", j)
 	}
+	// rows over 1 MiB fail, saying so, with their start
 	report := errorsCSV(t, e.srv.URL, tok, id)
-	if len(report) != 3 || !strings.Contains(report[1][1], "company_name") || !strings.Contains(report[1][5], "cut: 10485760 bytes") ||
-		!strings.Contains(report[2][1], "5 cells but the header has 4") {
-		t.Fatalf("report: %d rows, %q / %q", len(report), report[1][1], report[2][1])
+	if len(report) != 4 || report[1][0] != "1" || !strings.Contains(report[1][1], "This row is 10,485,781 bytes long; at most 1,048,576") ||
+		!strings.Contains(report[1][4], "cut: the row is 10,485,781 bytes") || report[2][0] != "3" ||
+		!strings.Contains(report[2][1], "This row is 10,485,783 bytes long") || !strings.Contains(report[3][1], "5 cells but the header has 4") {
+		t.Fatalf("report: %d rows, %q", len(report), report)
 	}
 }
 

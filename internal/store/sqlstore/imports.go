@@ -14,17 +14,22 @@ import (
 )
 
 const importCols = `id, user_id, filename, path, size, status, mode, mapping, total, processed, created, updated, skipped, failed,
-	byte_offset, error, created_at, updated_at, ended_at`
+	byte_offset, error, created_at, updated_at, ended_at, header`
 
 func scanImport(r interface{ Scan(...any) error }) (crm.ImportJob, error) {
 	var j crm.ImportJob
-	var mapping string
+	var mapping, header string
 	var ended sql.NullTime
 	if err := r.Scan(&j.ID, &j.UserID, &j.Filename, &j.Path, &j.Size, &j.Status, &j.Mode, &mapping, &j.Total, &j.Processed,
-		&j.Created, &j.Updated, &j.Skipped, &j.Failed, &j.Offset, &j.Error, &j.CreatedAt, &j.UpdatedAt, &ended); err != nil {
+		&j.Created, &j.Updated, &j.Skipped, &j.Failed, &j.Offset, &j.Error, &j.CreatedAt, &j.UpdatedAt, &ended, &header); err != nil {
 		return j, err
 	}
 	j.CreatedAt, j.UpdatedAt, j.EndedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC(), timePtr(ended)
+	if header != "" {
+		if err := json.Unmarshal([]byte(header), &j.Header); err != nil {
+			return j, err
+		}
+	}
 	return j, json.Unmarshal([]byte(mapping), &j.Mapping)
 }
 
@@ -33,12 +38,20 @@ func (s *Store) CreateImport(ctx context.Context, j *crm.ImportJob) error {
 	if err != nil {
 		return err
 	}
+	header := ""
+	if j.Header != nil {
+		h, err := json.Marshal(j.Header)
+		if err != nil {
+			return err
+		}
+		header = string(h)
+	}
 	j.CreatedAt = ts(j.CreatedAt)
 	j.UpdatedAt = j.CreatedAt
 	return s.wq().QueryRowContext(ctx,
-		`INSERT INTO imports (user_id, filename, path, size, status, mode, mapping, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-		j.UserID, j.Filename, j.Path, j.Size, j.Status, j.Mode, string(m), j.CreatedAt).Scan(&j.ID)
+		`INSERT INTO imports (user_id, filename, path, size, status, mode, mapping, created_at, updated_at, header)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+		j.UserID, j.Filename, j.Path, j.Size, j.Status, j.Mode, string(m), j.CreatedAt, header).Scan(&j.ID)
 }
 
 func (s *Store) GetImport(ctx context.Context, id int64) (*crm.ImportJob, error) {
@@ -116,6 +129,44 @@ func (s *Store) CancelImport(ctx context.Context, id int64, now time.Time) (bool
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// ImportsHoldingFiles lists the imports not yet ended that keep a file.
+func (s *Store) ImportsHoldingFiles(ctx context.Context, userID int64) ([]crm.ImportJob, error) {
+	q := `SELECT ` + importCols + ` FROM imports WHERE path <> '' AND status IN ('uploaded', 'queued', 'running')`
+	var args []any
+	if userID != 0 {
+		q += ` AND user_id = $1`
+		args = append(args, userID)
+	}
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.ImportJob, error) { return scanImport(r) }, q+` ORDER BY id`, args...)
+}
+
+// ImportFilesToRemove lists imports whose file is no longer needed.
+func (s *Store) ImportFilesToRemove(ctx context.Context, staleBefore time.Time, limit int) ([]crm.ImportJob, error) {
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.ImportJob, error) { return scanImport(r) },
+		`SELECT `+importCols+` FROM imports WHERE path <> ''
+		   AND (status IN ('done', 'failed', 'canceled') OR (status = 'uploaded' AND updated_at < $1)) ORDER BY id LIMIT $2`,
+		ts(staleBefore), limit)
+}
+
+// ExpireImport cancels an import that was uploaded and left alone since staleBefore.
+func (s *Store) ExpireImport(ctx context.Context, id int64, staleBefore, now time.Time, reason string) (bool, error) {
+	res, err := s.wq().ExecContext(ctx,
+		`UPDATE imports SET status = 'canceled', error = $4, updated_at = $3, ended_at = $3
+		 WHERE id = $1 AND status = 'uploaded' AND updated_at < $2`, id, ts(staleBefore), ts(now), reason)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ForgetImportFile empties the path of an ended import whose file was deleted.
+func (s *Store) ForgetImportFile(ctx context.Context, id int64) error {
+	_, err := s.wq().ExecContext(ctx,
+		`UPDATE imports SET path = '' WHERE id = $1 AND status IN ('done', 'failed', 'canceled')`, id)
+	return err
 }
 
 // ImportMatches finds the active customers holding each e-mail.

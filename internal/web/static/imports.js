@@ -251,6 +251,14 @@ $("#cancel-import").addEventListener("click", async (e) => {
   try { follow(await api("POST", `/api/v1/imports/${b.dataset.id}/cancel`)); } catch (err) { alert(err.message); } finally { b.removeAttribute("aria-busy"); }
 });
 
+// an upload not yet submitted can be discarded: the import is canceled and its file deleted
+document.querySelectorAll(".discard-import").forEach((btn) => btn.addEventListener("click", async (e) => {
+  const b = e.currentTarget;
+  if (!current || !confirm(`Discard ${current.filename}? Its file is deleted; nothing was imported.`)) return;
+  b.setAttribute("aria-busy", "true");
+  try { await api("POST", `/api/v1/imports/${current.id}/cancel`); location.href = "/crm/imports"; } catch (err) { alert(err.message); } finally { b.removeAttribute("aria-busy"); }
+}));
+
 // ---- start: the URL is the state
 async function start() {
   const id = Number(app.dataset.import);
