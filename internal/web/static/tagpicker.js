@@ -225,9 +225,15 @@ document.addEventListener("keydown", (e) => {
     case "ArrowUp":
       if (open) { e.preventDefault(); move(input, -1); }
       break;
-    case "Enter":
-      if (open && states.get(input).active >= 0) { e.preventDefault(); choose(input, states.get(input).active); } else close(input);
+    case "Enter": {
+      const st = states.get(input);
+      if (open && st.active >= 0) {
+        e.preventDefault();
+        st.chose = true; // and the keypress that may follow submits nothing either
+        choose(input, st.active);
+      } else close(input);
       break;
+    }
     case "Escape":
       if (!states.get(input)?.pop.hidden) { e.preventDefault(); e.stopPropagation(); close(input); }
       break;
@@ -239,6 +245,12 @@ document.addEventListener("keydown", (e) => {
       break;
   }
 }, true);
+
+document.addEventListener("keypress", (e) => {
+  const st = states.get(target(e));
+  if (st?.chose && e.key === "Enter") e.preventDefault();
+}, true);
+document.addEventListener("keyup", (e) => { const st = states.get(target(e)); if (st) st.chose = false; }, true);
 
 document.addEventListener("focusout", (e) => {
   const input = target(e);
