@@ -29,8 +29,14 @@ func (a *apiServer) listProducts(ctx context.Context, _ *struct{}) (*items[crm.P
 	return list(ps), nil
 }
 
-func (a *apiServer) listTags(ctx context.Context, _ *struct{}) (*items[crm.Tag], error) {
-	ts, err := a.Customers.Tags(ctx)
+type tagsIn struct {
+	Q     string `query:"q" doc:"the start of the name, any case" maxLength:"200"`
+	After string `query:"after" doc:"the name of the last tag of the previous page" maxLength:"200"`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"1000"`
+}
+
+func (a *apiServer) listTags(ctx context.Context, in *tagsIn) (*items[crm.Tag], error) {
+	ts, err := a.Customers.SearchTags(ctx, in.Q, in.After, in.Limit)
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}

@@ -83,7 +83,7 @@ func (a *apiServer) routes(h huma.API) {
 
 	a.importRoutes(h)
 	huma.Register(h, get("list-products", "/api/v1/products", "Products (for fit scores)", "Catalog"), a.listProducts)
-	huma.Register(h, get("list-tags", "/api/v1/tags", "Tags with customer counts", "Catalog"), a.listTags)
+	huma.Register(h, get("list-tags", "/api/v1/tags", "Tags by name, with customer counts: those starting with q, a page of limit after after", "Catalog"), a.listTags)
 	huma.Register(h, post("create-tag", "/api/v1/tags", "Add a tag (or get the one of that name)", "Catalog"), a.createTag)
 	huma.Register(h, get("list-segments", "/api/v1/segments", "Static segments with member counts", "Catalog"), a.listSegments)
 	huma.Register(h, post("create-segment", "/api/v1/segments", "Add a static segment", "Catalog"), a.createSegment)

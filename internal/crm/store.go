@@ -228,6 +228,10 @@ type CatalogStore interface {
 	// names match case-insensitively.
 	EnsureTags(ctx context.Context, names []string, now time.Time) ([]Tag, error)
 	ListTags(ctx context.Context) ([]Tag, error)
+	// SearchTags lists at most limit tags whose name starts with prefix and
+	// comes after after (both case-insensitively; "" for none), in name
+	// order, with their customer counts: its cost is that of what it returns.
+	SearchTags(ctx context.Context, prefix, after string, limit int) ([]Tag, error)
 
 	CreateSegment(ctx context.Context, s *Segment) error
 	GetSegment(ctx context.Context, id int64) (*Segment, error)

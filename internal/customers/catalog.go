@@ -59,8 +59,17 @@ func validCompany(name, domain string) (*crm.Company, error) {
 
 var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
-// Tags lists every tag with its customer count.
-func (s *Service) Tags(ctx context.Context) ([]crm.Tag, error) { return s.Store.ListTags(ctx) }
+// MaxTagPage is the most tags one SearchTags answers.
+const MaxTagPage = 1000
+
+// SearchTags lists at most limit tags whose name starts with prefix (after
+// the name after, for the next page), by name, with their customer counts.
+func (s *Service) SearchTags(ctx context.Context, prefix, after string, limit int) ([]crm.Tag, error) {
+	if limit <= 0 || limit > MaxTagPage {
+		limit = MaxTagPage
+	}
+	return s.Store.SearchTags(ctx, strings.TrimSpace(prefix), strings.TrimSpace(after), limit)
+}
 
 // CreateTag adds a tag (or returns the existing one of that name, in any case).
 func (s *Service) CreateTag(ctx context.Context, actor *crm.User, name string) (*crm.Tag, error) {

@@ -184,13 +184,14 @@ func (s *Service) RemoveTag(ctx context.Context, actor *crm.User, id int64, name
 	if _, err := s.Store.GetCustomer(ctx, id); err != nil {
 		return nil, err
 	}
-	tags, err := s.Store.ListTags(ctx)
+	// the tag of that name sorts first of those that start with it
+	tags, err := s.Store.SearchTags(ctx, strings.TrimSpace(name), "", 1)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
 	for _, t := range tags {
-		if !strings.EqualFold(t.Name, strings.TrimSpace(name)) {
+		if crm.NameKey(t.Name) != crm.NameKey(name) {
 			continue
 		}
 		err := s.Store.InTx(ctx, func(tx crm.Store) error {

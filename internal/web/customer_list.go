@@ -33,7 +33,6 @@ type CustomerListView struct {
 
 	ScoreProduct string
 	Users        []crm.User
-	Tags         []crm.Tag
 	Segments     []crm.Segment
 	Products     []crm.Product
 	Countries    []crm.CodeName
@@ -93,10 +92,6 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		return v, http.StatusInternalServerError
 	}
 	if v.Users, err = w.Accounts.ListUsers(ctx); err != nil {
-		v.failed = err
-		return v, http.StatusInternalServerError
-	}
-	if v.Tags, err = w.Customers.Tags(ctx); err != nil {
 		v.failed = err
 		return v, http.StatusInternalServerError
 	}
@@ -346,6 +341,21 @@ func (v CustomerListView) Joined(key string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// PickedTags are the tag filter's names as typed in the URL (each tag
+// parameter may hold several, separated by commas), for the tag picker: the
+// page never lists the tags there are, which may be tens of thousands.
+func (v CustomerListView) PickedTags() []string {
+	var out []string
+	for _, x := range v.Raw["tag"] {
+		for _, name := range strings.Split(x, ",") {
+			if name = strings.TrimSpace(name); name != "" && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // Has reports whether a repeatable filter holds a value.

@@ -2,8 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/store/postgres"
@@ -72,4 +78,38 @@ func TestOneOffStatementsAreNotKept(t *testing.T) {
 	if oneOff != 0 || kept == 0 {
 		t.Fatalf("%d prepared statements kept, %d of them naming the ids of a one-off read", kept, oneOff)
 	}
+}
+
+// The tag search is a range of name_key in byte order (migration 00012 makes
+// the column COLLATE "C"): on a database whose collation is linguistic, as
+// most production ones are, prefixes such as "ä" or "50%" still find their
+// tags. The test databases are C.UTF-8, so this one is made with ICU's en-US.
+func TestSearchTagsUnderLinguisticCollation(t *testing.T) {
+	server := os.Getenv("CRM_TEST_POSTGRES")
+	if server == "" {
+		t.Skip("CRM_TEST_POSTGRES is not set")
+	}
+	admin, err := pgx.Connect(t.Context(), server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "crm_test_icu_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(t.Context(), "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"); err != nil {
+		t.Skipf("no ICU collation on this server: %v", err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	s, err := postgres.Open(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.SearchTags(t, s)
 }

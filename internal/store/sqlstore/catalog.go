@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/acme/crm/internal/crm"
 )
@@ -114,6 +116,64 @@ func (s *Store) ListTags(ctx context.Context) ([]crm.Tag, error) {
 	if err != nil {
 		return nil, err
 	}
+	return scanTags(rows)
+}
+
+// SearchTags lists at most limit tags whose folded name starts with the folded
+// prefix and sorts after the folded after, in name order, each with its
+// customer count. A prefix is a range of the unique index on name_key, which
+// orders by bytes on both engines (SQLite's BINARY; PostgreSQL's column is
+// COLLATE "C" since migration 00012), so the cost is that of the tags
+// returned, whatever the number of tags; no LIKE, so % and _ are plain.
+func (s *Store) SearchTags(ctx context.Context, prefix, after string, limit int) ([]crm.Tag, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	lo := crm.NameKey(prefix)
+	if !utf8.ValidString(lo) {
+		return nil, nil // no name is
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	var cond string
+	if a := crm.NameKey(after); a != "" && a >= lo && utf8.ValidString(a) {
+		cond = `name_key > ` + arg(a)
+	} else {
+		cond = `name_key >= ` + arg(lo)
+	}
+	if hi := prefixEnd(lo); hi != "" {
+		cond += ` AND name_key < ` + arg(hi)
+	}
+	rows, err := s.rq().QueryContext(ctx,
+		`SELECT t.id, t.name, t.created_at, (SELECT count(*) FROM customer_tags ct WHERE ct.tag_id = t.id)
+		 FROM (SELECT id, name, name_key, created_at FROM tags WHERE `+cond+` ORDER BY name_key LIMIT `+arg(limit)+`) t
+		 ORDER BY t.name_key`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanTags(rows)
+}
+
+// prefixEnd is the least string above every string that starts with p, in
+// byte (code point) order: p with its last character incremented; "" when
+// there is none (p is empty, or only U+10FFFF).
+func prefixEnd(p string) string {
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		switch {
+		case r == utf8.MaxRune:
+			continue // no character above it: the range ends where p's shorter prefix's does
+		case r == 0xD7FF:
+			return p + string(rune(0xE000)) // over the surrogates, which UTF-8 cannot hold
+		default:
+			return p + string(r+1)
+		}
+	}
+	return ""
+}
+
+func scanTags(rows *sql.Rows) ([]crm.Tag, error) {
 	defer rows.Close()
 	var out []crm.Tag
 	for rows.Next() {

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"PrefsSessionsThrottle", testPrefsSessionsThrottle},
 		{"Companies", testCompanies},
 		{"TagsCaseInsensitive", testTags},
+		{"SearchTags", SearchTags},
 		{"Segments", testSegments},
 		{"ProductsAndScores", testProductsAndScores},
 		{"CustomFields", testCustomFields},
