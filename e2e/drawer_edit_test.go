@@ -229,6 +229,12 @@ func TestDrawerEditingKeepsFocusAndTyping(t *testing.T) {
 		if v := value(t, ctx, newContact); v != "half.typed@exa" {
 			t.Fatalf("after the claim redrew the drawer, the new contact holds %q", v)
 		}
+		// once added, the contact is in the list and the box is empty for the next
+		do(t, ctx, chromedp.Focus(css(newContact)), chromedp.KeyEvent("mple.org\r"))
+		get(t, ctx, chromedp.Poll[bool](`[...document.querySelectorAll("#drawer input[data-contact]")].some(i => i.value === "half.typed@example.org")`))
+		if v := value(t, ctx, newContact); v != "" {
+			t.Fatalf("after adding, the new contact box still holds %q", v)
+		}
 	})
 
 	t.Run("Esc cancels the edit, a second Esc closes", func(t *testing.T) {

@@ -539,6 +539,7 @@ root?.addEventListener("submit", async (e) => {
     toast(data.status === "sent" ? "Sent." : data.status === "outbox" ? "Kept in the outbox: no mail server is configured, so it was not delivered." : "Not delivered: " + (data.error || "the mail server refused it."), data.status === "failed");
   }
   if (f.dataset.form === "log-message") toast("Logged.");
+  f.reset(); // done: what was typed is saved, so the redraw does not carry it over
   refresh();
 });
 
