@@ -11,7 +11,9 @@ import (
 )
 
 func TestCustomerDrawer(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t,
+		allow(`^400 PATCH /api/v1/contacts/\d+$`, "a bad e-mail is refused beside the field"),
+		allow(`^400 POST /api/v1/customers/\d+/send$`, "an e-mail without a subject is refused"))
 	base := serve(t, "--demo")
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
 
@@ -96,7 +98,7 @@ func TestCustomerDrawer(t *testing.T) {
 }
 
 func TestSuppressionInTheDrawer(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t, allow(`^400 POST /api/v1/contacts/\d+/unsuppress$`, "unsuppress without a note is refused"))
 	base := serve(t, "--demo")
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
 	do(t, ctx, chromedp.Navigate(base+"/crm/customers"), chromedp.WaitVisible(css("#customer-table tbody tr")),

@@ -10,7 +10,7 @@ import (
 )
 
 func TestSignInLandsOnTheShell(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t, allow(`^401 POST /login$`, "a wrong password"))
 	base := serve(t, "--demo")
 
 	// A page needs a session: the browser is sent to sign in and comes back after.

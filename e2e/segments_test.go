@@ -10,7 +10,7 @@ import (
 )
 
 func TestSegmentsPageAndSend(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t, allow(`^422 POST /crm/segments$`, "a segment without a name is refused"))
 	base := serve(t, "--demo")
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
 	do(t, ctx, chromedp.Navigate(base+"/crm/segments"), chromedp.WaitVisible(css("#segments-table")))

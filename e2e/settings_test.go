@@ -15,7 +15,10 @@ import (
 // TestSettingsAdmin: the demo admin defines a custom field, a product and a
 // user, changes the user's role and deactivates them; the user then cannot sign in.
 func TestSettingsAdmin(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t,
+		allow(`^422 POST /settings/fields$`, "a custom field with a bad key is refused"),
+		allow(`^422 POST /settings/users$`, "a bad new user is refused"),
+		allow(`^409 POST /settings/users/\d+$`, "the last admin cannot be demoted"))
 	base := serve(t, "--demo")
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
 	do(t, ctx, chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(css("#add-field")))
@@ -192,7 +195,7 @@ func TestSettingsAdmin(t *testing.T) {
 	screenshot(t, ctx, "settings-last-admin")
 
 	// The deactivated user gets the one generic sign-in error.
-	other := browser(t)
+	other := browser(t, allow(`^401 POST /login$`, "the deactivated user cannot sign in"))
 	do(t, other,
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(css("#email")),

@@ -156,14 +156,6 @@ func (w *Web) CustomerDrawer(rw http.ResponseWriter, r *http.Request) {
 // Row pairs a customer with the view, for the row template.
 func (v CustomerListView) Row(c crm.Customer) rowView { return rowView{View: v, C: c} }
 
-// Href is the customer's drawer link, keeping the table's filter.
-func (v CustomerListView) Href(id int64) string {
-	if v.Query == "" {
-		return "/crm/customers/" + strconv.FormatInt(id, 10)
-	}
-	return "/crm/customers/" + strconv.FormatInt(id, 10) + "?" + v.Query
-}
-
 // rowView is one table row rendered on its own (after an edit in the drawer).
 type rowView struct {
 	View CustomerListView

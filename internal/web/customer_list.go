@@ -51,17 +51,6 @@ type chip struct {
 	RemoveURL string
 }
 
-// SortURL is the link of a column header: ascending first, then descending.
-func (v CustomerListView) SortURL(key string) string {
-	q, _ := url.ParseQuery(v.Query)
-	if v.SortKey == key && !v.SortDesc {
-		q.Set("sort", "-"+key)
-	} else {
-		q.Set("sort", key)
-	}
-	return "/crm/customers?" + q.Encode()
-}
-
 // CustomerList serves /crm/customers.
 func (w *Web) CustomerList(rw http.ResponseWriter, r *http.Request) {
 	v, status := w.customerList(r)
@@ -143,13 +132,13 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 			if page.NextCursor != "" {
 				n := cloneValues(canon)
 				n.Set("cursor", page.NextCursor)
-				v.NextURL = "/crm/customers?" + n.Encode()
+				v.NextURL = tableLink("/crm/customers", n)
 			}
 			if page.PrevCursor != "" {
 				p := cloneValues(canon)
 				p.Set("cursor", page.PrevCursor)
 				p.Set("before", "true")
-				v.PrevURL = "/crm/customers?" + p.Encode()
+				v.PrevURL = tableLink("/crm/customers", p)
 			}
 			v.Chips = w.chips(q, canon, v)
 			v.FiltersOn = len(v.Chips)
@@ -191,7 +180,7 @@ func (w *Web) chips(q crm.CustomerQuery, canon url.Values, v CustomerListView) [
 		if key == "tag" && len(u["tag"]) < 2 {
 			u.Del("tag_mode")
 		}
-		return "/crm/customers?" + u.Encode()
+		return tableLink("/crm/customers", u)
 	}
 	f := q.Filter
 	if f.Q != "" {
@@ -267,7 +256,7 @@ func (w *Web) chips(q crm.CustomerQuery, canon url.Values, v CustomerListView) [
 		u := cloneValues(canon)
 		u.Del("created_from")
 		u.Del("created_to")
-		out = append(out, chip{"Created: " + from + " – " + to, "/crm/customers?" + u.Encode()})
+		out = append(out, chip{"Created: " + from + " – " + to, tableLink("/crm/customers", u)})
 	}
 	switch f.Archived {
 	case crm.ArchivedOnly:

@@ -1,6 +1,9 @@
 // The customer drawer: opened from the table beside it (the table stays
-// usable), its own URL, tabs, and every edit sent to the JSON API. After a
-// change the drawer is fetched again from the server, and the table row too.
+// usable), its own URL, tabs, and every edit sent to the JSON API. A field
+// saves in place: only that field and its "Saved" change, so focus and what
+// is being typed elsewhere stay. Changes that reshape the drawer (claim, a
+// contact added...) fetch it again, keeping the focused field, its selection
+// and every unsaved value. The table row follows each change.
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const drawer = document.getElementById("drawer");
@@ -34,18 +37,20 @@ function toast(text, isError) {
 const errText = (error) => (error?.fields?.length ? error.fields.map((f) => f.message).join(" ") : error?.message)
   || "Something went wrong. Please try again.";
 
+// fieldBox is what holds a field with its error and status lines.
+const fieldBox = (el) => el?.closest?.(".kv-value, .contact-value, .tag-editor") || el?.closest?.("form");
+
 // showError puts a refusal beside the element it concerns (or on top of the drawer).
 function showError(el, error) {
   const msg = errText(error);
-  const box = el?.closest(".kv-value, .contact-value, form, .tag-editor")?.querySelector(".field-error")
-    || root.querySelector(".drawer-error");
+  const box = fieldBox(el)?.querySelector(".field-error") || root.querySelector(".drawer-error");
   box.textContent = msg;
   box.hidden = false;
   el?.setAttribute?.("aria-invalid", "true");
 }
 
 function clearError(el) {
-  const box = el?.closest(".kv-value, .contact-value, form, .tag-editor")?.querySelector(".field-error");
+  const box = fieldBox(el)?.querySelector(".field-error");
   if (box) box.hidden = true;
   el?.removeAttribute?.("aria-invalid");
   const top = root.querySelector(".drawer-error");
@@ -69,9 +74,10 @@ async function loadCustomer(id, { push = true, tab } = {}) {
   if (!res.ok) { toast(res.status === 404 ? "That customer does not exist." : "The customer could not be loaded.", true); return; }
   const scroll = drawer.scrollTop;
   const same = customerId() === id;
+  const kept = same ? keepEdits() : null;
   drawer.innerHTML = await res.text();
   drawer.hidden = false;
-  if (same) drawer.scrollTop = scroll;
+  if (same) { drawer.scrollTop = scroll; kept(); }
   markRow(id);
   if (push) history.pushState({ drawer: id }, "", drawerURL(id, tab && tab !== "profile" ? { tab } : {}));
 }
@@ -102,12 +108,19 @@ function markRow(id) {
   if (id) document.querySelector(`#customer-table tr[data-id="${id}"]`)?.setAttribute("aria-selected", "true");
 }
 
-// refresh reloads the drawer and the customer's table row after a change.
+// refresh reloads the drawer and the customer's table row after a change
+// that reshapes the drawer.
 async function refresh() {
   const id = customerId();
   if (!id) return;
   const tab = drawer.querySelector('[role=tab][aria-selected="true"]')?.dataset.tab;
   await loadCustomer(id, { push: false, tab });
+  await refreshRow(id);
+}
+
+// refreshRow reloads the customer's table row (a field saved in place).
+async function refreshRow(id) {
+  if (!drawer || !id) return;
   const q = tableQuery();
   q.set("fragment", "row");
   q.delete("tab");
@@ -133,6 +146,7 @@ if (drawer) {
     if (e.key === "Enter" && e.target.matches?.("#customer-table tr[data-id]")) { loadCustomer(Number(e.target.dataset.id)); return; }
     if (e.key !== "Escape" || drawer.hidden) return;
     if (document.querySelector("dialog[open], details.popover[open]")) return; // Esc closes those first
+    if (drawer.contains(e.target) && cancelEdit(e.target)) { e.preventDefault(); return; } // the first Esc cancels the edit
     if (e.target.closest?.("input, textarea, select") && !drawer.contains(e.target)) return;
     closeDrawer();
   });
@@ -221,9 +235,16 @@ root?.addEventListener("click", async (e) => {
     return;
   }
   if (t.matches("[data-untag]")) {
-    const [status, data] = await api("DELETE", `/api/v1/customers/${id}/tags/${encodeURIComponent(t.dataset.untag)}`);
-    if (!ok(status)) { showError(t, data?.error); return; }
-    refresh();
+    const input = root.querySelector('[data-form="add-tag"] input');
+    const chip = t.closest(".chip");
+    const next = chip.nextElementSibling?.querySelector("button") || chip.previousElementSibling?.querySelector("button") || input;
+    const [status, data] = await tagQueue(() => api("DELETE", `/api/v1/customers/${id}/tags/${encodeURIComponent(t.dataset.untag)}`));
+    if (!ok(status)) { showError(input, data?.error); return; }
+    clearError(input);
+    const had = document.activeElement === t;
+    renderTags(data.tags, `Removed “${t.dataset.untag}”.`);
+    if (had) (root.querySelector(`[data-untag="${CSS.escape(next?.dataset?.untag || "")}"]`) || input).focus();
+    refreshRow(id);
     return;
   }
   if (t.matches("[data-company-clear]")) {
@@ -263,42 +284,221 @@ root?.addEventListener("keydown", (e) => { // arrow keys move between tabs
   selectTab(tabs[(i + tabs.length) % tabs.length].dataset.tab);
 });
 
-// Inline edits save when the value is committed (change), and keep what was
-// typed when refused.
+// Inline edits save when the value is committed (change: Enter, Tab, a
+// click elsewhere, a pick), in place; a refusal shows beside the field and
+// keeps what was typed.
 root?.addEventListener("change", async (e) => {
   const el = e.target;
   const id = customerId();
+  if (el.matches('[data-form="add-tag"] input')) { addTypedTags(el); return; }
   let call = null;
-  if (el.matches("[data-patch]")) call = ["PATCH", `/api/v1/customers/${id}`, { [el.dataset.patch]: el.value }];
-  else if (el.closest("[data-custom]")) {
+  let sent = el.value;
+  let saved = null; // the value the server keeps, from its answer
+  if (el.matches("[data-patch]")) {
+    const key = el.dataset.patch;
+    call = ["PATCH", `/api/v1/customers/${id}`, { [key]: el.value }];
+    saved = (c) => shown(key, c[key]);
+  } else if (el.closest("[data-custom]")) {
     const box = el.closest("[data-custom]");
-    const value = box.hasAttribute("data-multi")
-      ? [...box.querySelectorAll("input:checked")].map((c) => c.value)
-      : (el.value === "" ? null : el.value);
+    const multi = box.hasAttribute("data-multi");
+    const value = multi ? [...box.querySelectorAll("input:checked")].map((c) => c.value) : (el.value === "" ? null : el.value);
     call = ["PATCH", `/api/v1/customers/${id}`, { custom: { [box.dataset.custom]: value } }];
-  } else if (el.matches("[data-contact]")) call = ["PATCH", `/api/v1/contacts/${el.dataset.contact}`, { value: el.value }];
-  else if (el.matches("[data-deal]")) call = ["PATCH", `/api/v1/deals/${el.dataset.deal}`, { stage: el.value }];
-  else if (el.matches("[data-task]")) call = ["PATCH", `/api/v1/tasks/${el.dataset.task}`, { done: el.checked }];
-  else if (el.matches("[data-company-field]")) {
+    if (!multi && el.tagName === "INPUT") saved = (c) => String(c.custom?.[box.dataset.custom] ?? "");
+  } else if (el.matches("[data-contact]")) {
+    call = ["PATCH", `/api/v1/contacts/${el.dataset.contact}`, { value: el.value }];
+    saved = (k) => k.value;
+  } else if (el.matches("[data-deal]")) call = ["PATCH", `/api/v1/deals/${el.dataset.deal}`, { stage: el.value }];
+  else if (el.matches("[data-task]")) {
+    call = ["PATCH", `/api/v1/tasks/${el.dataset.task}`, { done: el.checked }];
+    sent = el.checked;
+  } else if (el.matches("[data-company-field]")) {
     const cid = root.querySelector("[data-company-id]").dataset.companyId;
-    const [status, data] = await api("PATCH", `/api/v1/companies/${cid}`, { [el.dataset.companyField]: el.value });
-    if (!ok(status)) { showError(el, data?.error); return; }
-    clearError(el);
-    toast("Saved.");
-    return;
+    call = ["PATCH", `/api/v1/companies/${cid}`, { [el.dataset.companyField]: el.value }];
+    saved = (co) => co[el.dataset.companyField] ?? el.value;
   } else if (el.matches("[data-company-pick]")) {
     const name = el.value.trim();
     if (!name) return;
     const [, found] = await api("GET", `/api/v1/companies?limit=5&q=${encodeURIComponent(name)}`);
     const match = found?.items?.find((c) => c.name.toLowerCase() === name.toLowerCase());
     if (!match) { showError(el, { message: `No company is named “${name}”. Create it from Add customer, or pick one from the list.` }); return; }
-    call = ["PATCH", `/api/v1/customers/${id}`, { company_id: match.id }];
+    const [status, data] = await api("PATCH", `/api/v1/customers/${id}`, { company_id: match.id });
+    if (!ok(status)) { showError(el, data?.error); return; }
+    el.value = "";
+    el.defaultValue = "";
+    clearError(el);
+    refresh(); // the company's link and its Remove button change
+    return;
   }
   if (!call) return;
+  setStatus(el, "Saving…");
   const [status, data] = await api(...call);
-  if (!ok(status)) { showError(el, data?.error); return; }
+  if (!ok(status)) { setStatus(el, ""); showError(el, data?.error); return; }
+  // The saved value becomes the field's own; what was typed since stays.
+  if (el.type === "checkbox") {
+    el.defaultChecked = sent;
+    if (el.matches("[data-task]")) el.closest("li").classList.toggle("done", el.checked);
+  } else if (el.tagName === "SELECT") {
+    for (const o of el.options) o.defaultSelected = o.selected;
+  } else {
+    const value = saved ? saved(data) : sent;
+    if (el.value === sent) el.value = value;
+    el.defaultValue = value;
+  }
+  if (el.closest("[data-multi]")) el.closest("[data-multi]").querySelectorAll("input").forEach((c) => { c.defaultChecked = c.checked; });
   clearError(el);
-  refresh();
+  setStatus(el, "Saved", true);
+  if (el.matches("[data-patch]") && data?.full_name) {
+    const h = root.querySelector("#drawer-name");
+    if (h) h.textContent = data.full_name;
+  }
+  if (el.matches("[data-company-field]")) return;
+  refreshRow(id);
+});
+
+// shown is how a field shows a saved value: a language or country by its
+// name (the lists of the page pair each name with its code).
+function shown(key, value) {
+  const list = { language: "language-list", country: "country-list" }[key];
+  if (!list || !value) return value ?? "";
+  const o = [...document.querySelectorAll(`#${list} option`)].find((x) => x.textContent === value);
+  return o ? o.value : value;
+}
+
+// setStatus says beside a field what happened to its last edit.
+function setStatus(el, text, done) {
+  const box = (fieldBox(el) || el.closest("li"))?.querySelector(".field-status");
+  if (!box) return;
+  box.textContent = text;
+  box.classList.toggle("is-saved", !!done);
+}
+
+// dirty reports whether a field holds an edit not saved yet.
+function dirty(el) {
+  if (!el.matches?.("input, textarea, select")) return false;
+  if (el.type === "checkbox" || el.type === "radio") return el.checked !== el.defaultChecked;
+  if (el.tagName === "SELECT") return [...el.options].some((o) => o.selected !== o.defaultSelected);
+  return el.value !== el.defaultValue;
+}
+
+// cancelEdit puts a field back to its saved value (the first Esc); it
+// reports whether there was an edit to cancel.
+function cancelEdit(el) {
+  if (!dirty(el)) return false;
+  if (el.tagName === "SELECT") { for (const o of el.options) o.selected = o.defaultSelected; } else if (el.type === "checkbox" || el.type === "radio") el.checked = el.defaultChecked;
+  else el.value = el.defaultValue;
+  clearError(el);
+  setStatus(el, "Edit cancelled");
+  return true;
+}
+
+// fieldKey names a field so the same field is found in a drawer fetched again.
+function fieldKey(el) {
+  if (el.id) return "#" + CSS.escape(el.id);
+  for (const a of ["data-patch", "data-contact", "data-custom", "data-deal", "data-task", "data-company-pick", "data-company-field"]) {
+    if (el.hasAttribute(a)) return `[${a}="${CSS.escape(el.getAttribute(a))}"]`;
+  }
+  const f = el.closest("[data-form]");
+  if (f && el.name) return `[data-form="${CSS.escape(f.dataset.form)}"] [name="${CSS.escape(el.name)}"]`;
+  return null;
+}
+
+// keepEdits notes the focused field (with its selection) and every unsaved
+// value of the drawer, and returns the function that puts them back into
+// the drawer fetched again.
+function keepEdits() {
+  const active = drawer.contains(document.activeElement) ? document.activeElement : null;
+  const focus = active && fieldKey(active);
+  let range = null;
+  try { range = active && [active.selectionStart, active.selectionEnd, active.selectionDirection]; } catch { /* no selection here */ }
+  const edits = [...drawer.querySelectorAll("input, textarea, select")].filter((el) => dirty(el) && !el.closest("dialog"))
+    .map((el) => [fieldKey(el), el.type === "checkbox" || el.type === "radio" ? el.checked : el.value]).filter(([k]) => k);
+  return () => {
+    for (const [k, v] of edits) {
+      const el = drawer.querySelector(k);
+      if (!el) continue;
+      if (typeof v === "boolean") el.checked = v; else el.value = v;
+    }
+    const el = focus && drawer.querySelector(focus);
+    if (!el) return;
+    el.focus({ preventScroll: true });
+    try { if (range && range[0] !== null) el.setSelectionRange(...range); } catch { /* no selection here */ }
+  };
+}
+
+// --- tags: type, Enter (or a comma) adds; focus stays for the next one ------------
+let tagChain = Promise.resolve();
+// tagQueue runs tag changes one after another, so each answer is the latest list.
+function tagQueue(work) {
+  const run = tagChain.then(work, work);
+  tagChain = run.catch(() => {});
+  return run;
+}
+
+root?.addEventListener("keydown", (e) => {
+  if (e.key !== "Enter" || !e.target.matches?.('[data-form="add-tag"] input')) return;
+  e.preventDefault();
+  addTypedTags(e.target);
+});
+
+// A comma typed (or pasted) ends a tag: what is before it is added, what
+// follows stays in the box.
+root?.addEventListener("input", (e) => {
+  const input = e.target;
+  if (!input.matches?.('[data-form="add-tag"] input') || !input.value.includes(",")) return;
+  const parts = input.value.split(",");
+  input.value = parts.pop().trimStart();
+  addTags(input, parts);
+});
+
+// addTypedTags adds every tag in the box (several, separated by commas).
+function addTypedTags(input) {
+  const names = input.value.split(",");
+  input.value = "";
+  addTags(input, names);
+}
+
+// addTags adds tags to the customer, one change after another; the box is
+// free for the next at once, and names refused come back into it.
+async function addTags(input, typed) {
+  const names = typed.map((x) => x.trim()).filter(Boolean);
+  if (!names.length) return;
+  input.defaultValue = "";
+  setStatus(input, "Saving…");
+  const [status, data] = await tagQueue(() => api("POST", `/api/v1/customers/${customerId()}/tags`, { names }));
+  if (!ok(status)) {
+    setStatus(input, "");
+    input.value = [names.join(", "), input.value].filter(Boolean).join(", ");
+    showError(input, data?.error);
+    return;
+  }
+  clearError(input);
+  renderTags(data.tags, names.length === 1 ? `Added “${names[0]}”.` : `Added ${names.length} tags.`);
+  refreshRow(customerId());
+}
+
+// renderTags shows the customer's tags as the server keeps them.
+function renderTags(tags, said) {
+  const box = root.querySelector(".tag-chips");
+  if (!box) return;
+  box.replaceChildren(...(tags || []).map((name) => {
+    const chip = document.createElement("span");
+    chip.className = "chip";
+    const x = document.createElement("button");
+    x.className = "chip-x";
+    x.type = "button";
+    x.dataset.untag = name;
+    x.setAttribute("aria-label", `Remove tag ${name}`);
+    x.textContent = "×";
+    chip.append(name, x);
+    return chip;
+  }));
+  const status = root.querySelector(".tag-editor .field-status");
+  if (status) { status.textContent = said; status.classList.add("is-saved"); }
+}
+
+// A new edit of a field replaces what was said of the last one.
+root?.addEventListener("input", (e) => {
+  if (e.target.matches?.("[data-patch], [data-contact], [data-custom], [data-company-field]")) setStatus(e.target, "");
 });
 
 // Small forms inside the drawer.
@@ -312,7 +512,7 @@ root?.addEventListener("submit", async (e) => {
   switch (f.dataset.form) {
     case "reassign": call = ["POST", `/api/v1/customers/${id}/reassign`, { user_id: Number(v.user_id) }]; break;
     case "add-contact": call = ["POST", `/api/v1/customers/${id}/contacts`, { channel: v.channel, value: v.value }]; break;
-    case "add-tag": call = ["POST", `/api/v1/customers/${id}/tags`, { names: v.name.split(",").map((s) => s.trim()).filter(Boolean) }]; break;
+    case "add-tag": addTypedTags(f.querySelector("input")); return;
     case "add-deal": call = ["POST", `/api/v1/customers/${id}/deals`, { title: v.title, amount: Math.round(Number(v.amount || 0) * 100), currency: v.currency }]; break;
     case "add-task": call = ["POST", `/api/v1/customers/${id}/tasks`, v.due ? { title: v.title, due: v.due } : { title: v.title }]; break;
     case "add-note": call = ["POST", `/api/v1/customers/${id}/notes`, { body: v.body }]; break;
@@ -339,6 +539,7 @@ root?.addEventListener("submit", async (e) => {
     toast(data.status === "sent" ? "Sent." : data.status === "outbox" ? "Kept in the outbox: no mail server is configured, so it was not delivered." : "Not delivered: " + (data.error || "the mail server refused it."), data.status === "failed");
   }
   if (f.dataset.form === "log-message") toast("Logged.");
+  f.reset(); // done: what was typed is saved, so the redraw does not carry it over
   refresh();
 });
 
