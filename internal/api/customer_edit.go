@@ -43,16 +43,25 @@ func (a *apiServer) patchCustomer(ctx context.Context, in *patchCustomerIn) (*cu
 	return &customerOut{Body: c}, nil
 }
 
+// ownerIn is an ownership action that takes no body (claim, unclaim,
+// release, archive, restore): any body sent, {} or empty, is ignored.
+type ownerIn struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+// reassignIn names the new owner as owner_id, the name creating a customer
+// uses; user_id, the name it had first, is still accepted (undocumented).
 type reassignIn struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body *struct {
-		UserID int64 `json:"user_id" doc:"the new owner (for reassign)"`
+		OwnerID int64 `json:"owner_id,omitempty" doc:"the new owner: an active user's id"`
+		UserID  int64 `json:"user_id,omitempty" hidden:"true"`
 	} `required:"false"`
 }
 
-// ownerAction answers one of claim, unclaim, release, reassign, archive, restore.
-func (a *apiServer) ownerAction(action string) func(ctx context.Context, in *reassignIn) (*customerOut, error) {
-	return func(ctx context.Context, in *reassignIn) (*customerOut, error) {
+// ownerAction answers one of claim, unclaim, release, archive, restore.
+func (a *apiServer) ownerAction(action string) func(ctx context.Context, in *ownerIn) (*customerOut, error) {
+	return func(ctx context.Context, in *ownerIn) (*customerOut, error) {
 		me := caller(ctx)
 		var c *crm.Customer
 		var err error
@@ -63,14 +72,6 @@ func (a *apiServer) ownerAction(action string) func(ctx context.Context, in *rea
 			c, err = a.Customers.Unclaim(ctx, me, in.ID)
 		case customers.ActionRelease:
 			c, err = a.Customers.Release(ctx, me, in.ID)
-		case customers.ActionReassign:
-			if in.Body == nil || in.Body.UserID == 0 {
-				if !me.IsAdmin() {
-					return nil, a.fail(ctx, crm.Forbidden("Only an admin can reassign a customer."))
-				}
-				return nil, a.fail(ctx, crm.Invalid("user_id", "Say who gets the customer."))
-			}
-			c, err = a.Customers.Reassign(ctx, me, in.ID, in.Body.UserID)
 		case customers.ActionArchive:
 			c, err = a.Customers.Archive(ctx, me, in.ID)
 		case customers.ActionRestore:
@@ -81,6 +82,28 @@ func (a *apiServer) ownerAction(action string) func(ctx context.Context, in *rea
 		}
 		return &customerOut{Body: c}, nil
 	}
+}
+
+func (a *apiServer) reassign(ctx context.Context, in *reassignIn) (*customerOut, error) {
+	me := caller(ctx)
+	var to int64
+	if in.Body != nil {
+		to = in.Body.OwnerID
+		if to == 0 {
+			to = in.Body.UserID
+		}
+	}
+	if to == 0 {
+		if !me.IsAdmin() {
+			return nil, a.fail(ctx, crm.Forbidden("Only an admin can reassign a customer."))
+		}
+		return nil, a.fail(ctx, crm.Invalid("owner_id", "Say who gets the customer."))
+	}
+	c, err := a.Customers.Reassign(ctx, me, in.ID, to)
+	if err != nil {
+		return nil, a.fail(ctx, err)
+	}
+	return &customerOut{Body: c}, nil
 }
 
 type tagIn struct {

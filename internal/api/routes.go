@@ -30,8 +30,18 @@ func (a *apiServer) routes(h huma.API) {
 		return huma.Operation{OperationID: id, Method: http.MethodPost, Path: path, Summary: summary, Tags: []string{tag}}
 	}
 	huma.Register(h, patch("update-customer", "/api/v1/customers/{id}", "Edit a customer (each change is logged)", "Customers"), a.patchCustomer)
-	for _, act := range []string{"claim", "unclaim", "release", "reassign", "archive", "restore"} {
+	for _, act := range []string{"claim", "unclaim", "release", "archive", "restore"} {
 		huma.Register(h, action(act+"-customer", "/api/v1/customers/{id}/"+act, ownerSummary[act], "Ownership"), a.ownerAction(act))
+	}
+	huma.Register(h, action("reassign-customer", "/api/v1/customers/{id}/reassign", ownerSummary["reassign"], "Ownership"), a.reassign)
+	// owner_id is what reassign needs; the schema says so (it cannot be
+	// required by tag, since user_id may stand in for it)
+	if op := h.OpenAPI().Paths["/api/v1/customers/{id}/reassign"].Post; op.RequestBody != nil {
+		for _, mt := range op.RequestBody.Content {
+			if s := h.OpenAPI().Components.Schemas.SchemaFromRef(mt.Schema.Ref); s != nil {
+				s.Required = []string{"owner_id"}
+			}
+		}
 	}
 	huma.Register(h, action("tag-customer", "/api/v1/customers/{id}/tags", "Tag a customer (missing tags are created)", "Customers"), a.addTags)
 	huma.Register(h, huma.Operation{OperationID: "untag-customer", Method: http.MethodDelete, Path: "/api/v1/customers/{id}/tags/{tag}",
@@ -99,7 +109,7 @@ var ownerSummary = map[string]string{
 	"claim":    "Claim an unclaimed customer (refused, naming the owner, when owned)",
 	"unclaim":  "Give up your own customer",
 	"release":  "Remove any owner (admin only)",
-	"reassign": "Give the customer to another active user (admin only); body {user_id}",
+	"reassign": "Give the customer to another active user (admin only); body {owner_id}",
 	"archive":  "Archive (admin; a member for their own or unclaimed customers)",
 	"restore":  "Restore an archived customer (not a merged one)",
 }

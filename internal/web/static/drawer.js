@@ -510,7 +510,7 @@ root?.addEventListener("submit", async (e) => {
   const v = Object.fromEntries(new FormData(f));
   let call;
   switch (f.dataset.form) {
-    case "reassign": call = ["POST", `/api/v1/customers/${id}/reassign`, { user_id: Number(v.user_id) }]; break;
+    case "reassign": call = ["POST", `/api/v1/customers/${id}/reassign`, { owner_id: Number(v.user_id) }]; break;
     case "add-contact": call = ["POST", `/api/v1/customers/${id}/contacts`, { channel: v.channel, value: v.value }]; break;
     case "add-tag": addTypedTags(f.querySelector("input")); return;
     case "add-deal": call = ["POST", `/api/v1/customers/${id}/deals`, { title: v.title, amount: Math.round(Number(v.amount || 0) * 100), currency: v.currency }]; break;
