@@ -91,7 +91,9 @@ type Tag struct {
 type Segment struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name"`
-	Members   int       `json:"members"`
+	Members   int       `json:"members"`  // every customer in it, archived ones too
+	Active    int       `json:"active"`   // members not archived: what the table shows by default
+	Archived  int       `json:"archived"` // archived (and merged) members: the table's archived view
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }

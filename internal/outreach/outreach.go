@@ -192,13 +192,16 @@ func (s *Service) record(ctx context.Context, actor *crm.User, m *crm.Message) e
 
 // SegmentResult counts an automated send to a segment.
 type SegmentResult struct {
-	Segment           int64 `json:"segment"`
-	Total             int   `json:"total"`
-	Processed         int   `json:"processed"`
-	Sent              int   `json:"sent"`
-	SkippedSuppressed int   `json:"skipped_suppressed"`
-	Failed            int   `json:"failed"`
-	NoEmail           int   `json:"no_email"` // counted in failed too: nothing could be sent
+	Segment   int64 `json:"segment"`
+	Total     int   `json:"total"`
+	Processed int   `json:"processed"`
+	Sent      int   `json:"sent"` // handed to the mail server
+	// Outbox counts the messages kept in the outbox because no mail server
+	// is configured: recorded, not sent.
+	Outbox            int `json:"outbox"`
+	SkippedSuppressed int `json:"skipped_suppressed"`
+	Failed            int `json:"failed"`
+	NoEmail           int `json:"no_email"` // counted in failed too: nothing could be sent
 	// Unknown counts the messages a crash interrupted while they were being
 	// sent: possibly delivered, so never sent again.
 	Unknown int `json:"unknown"`
@@ -214,8 +217,10 @@ const (
 func (r *SegmentResult) count(st string, n int) {
 	r.Processed += n
 	switch st {
-	case StatusSent, StatusOutbox:
+	case StatusSent:
 		r.Sent += n
+	case StatusOutbox:
+		r.Outbox += n
 	case StatusSuppressed:
 		r.SkippedSuppressed += n
 	case DeliveryNoEmail:

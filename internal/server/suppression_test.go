@@ -573,7 +573,7 @@ func suppressionProperty(t *testing.T, db *store.DB, seed uint64, steps int) {
 			if err != nil {
 				t.Fatalf("step %d: segment send %v", step, err)
 			}
-			sends += r.Sent
+			sends += r.Sent + r.Outbox
 			refused += r.SkippedSuppressed
 		}
 		checkMail(step, op)

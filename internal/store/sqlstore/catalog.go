@@ -195,13 +195,17 @@ func (s *Store) CreateSegment(ctx context.Context, sg *crm.Segment) error {
 	return s.conflict(err, "a segment named "+sg.Name+" already exists")
 }
 
-const segmentCols = `sg.id, sg.name, sg.created_at, sg.updated_at, (SELECT count(*) FROM segment_members m WHERE m.segment_id = sg.id)`
+// segmentCols count a segment's members, and those of them not archived
+// (the customers the table shows for ?segment=ID).
+const segmentCols = `sg.id, sg.name, sg.created_at, sg.updated_at, (SELECT count(*) FROM segment_members m WHERE m.segment_id = sg.id),
+	(SELECT count(*) FROM segment_members m JOIN customers c ON c.id = m.customer_id WHERE m.segment_id = sg.id AND c.archived_at IS NULL)`
 
 func scanSegment(row interface{ Scan(...any) error }) (*crm.Segment, error) {
 	var sg crm.Segment
-	if err := row.Scan(&sg.ID, &sg.Name, &sg.CreatedAt, &sg.UpdatedAt, &sg.Members); err != nil {
+	if err := row.Scan(&sg.ID, &sg.Name, &sg.CreatedAt, &sg.UpdatedAt, &sg.Members, &sg.Active); err != nil {
 		return nil, err
 	}
+	sg.Archived = sg.Members - sg.Active
 	sg.CreatedAt, sg.UpdatedAt = sg.CreatedAt.UTC(), sg.UpdatedAt.UTC()
 	return &sg, nil
 }

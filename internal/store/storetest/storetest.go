@@ -303,6 +303,17 @@ func testSegments(t *testing.T, s crm.Store) {
 		t.Fatalf("customer segments %v", c.Segments)
 	}
 	wantCode(t, s.RenameSegment(ctx, 9999, "x", t0), crm.CodeNotFound)
+	// members count everyone in the segment; active and archived split them
+	// as the table (active by default) and its archived view count them
+	d := newCustomer(t, s, "D", t0)
+	_, err = s.AddSegmentMembers(ctx, sg.ID, []int64{d}, t0)
+	must(t, err)
+	must(t, s.SetArchived(ctx, d, &t0, nil, t0))
+	list, err := s.ListSegments(ctx)
+	must(t, err)
+	if len(list) != 1 || list[0].Members != 2 || list[0].Active != 1 || list[0].Archived != 1 {
+		t.Fatalf("segments with an archived member: %+v", list)
+	}
 }
 
 func testProductsAndScores(t *testing.T, s crm.Store) {

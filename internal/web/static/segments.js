@@ -67,14 +67,27 @@ async function follow(id, name) {
     if (p) {
       bar.max = Math.max(p.total, 1);
       bar.value = p.processed;
-      text.textContent = `${p.processed.toLocaleString("en")} of ${p.total.toLocaleString("en")} customers: ` +
-        `sent ${p.sent.toLocaleString("en")}, skipped (suppressed) ${p.skipped_suppressed.toLocaleString("en")}, failed ${p.failed.toLocaleString("en")}` +
-        (p.no_email ? ` (${p.no_email.toLocaleString("en")} without an e-mail address)` : "") +
-        (p.unknown ? `; ${p.unknown.toLocaleString("en")} possibly sent (interrupted by a crash; not sent again)` : "");
+      text.textContent = `${p.processed.toLocaleString("en")} of ${p.total.toLocaleString("en")} customers: ${outcome(p)}`;
     }
     if (j.status === "done" || j.status === "failed" || j.status === "canceled") stop.hidden = true;
     if (j.status === "done") { text.textContent = "Done. " + text.textContent; panel.dataset.done = "true"; return; }
     if (j.status === "failed" || j.status === "canceled") { text.textContent = `Stopped (${j.status}): ${j.error || ""} ` + text.textContent; return; }
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+// outcome says what happened to each recipient handled so far: sent, kept in
+// the outbox (no mail server), skipped as suppressed, failed, without an
+// e-mail address, or unknown after a crash.
+function outcome(p) {
+  const n = (x) => (x || 0).toLocaleString("en");
+  const parts = [];
+  if (p.sent) parts.push(`${n(p.sent)} sent`);
+  if (p.outbox) parts.push(`${n(p.outbox)} kept in the outbox (no mail server is configured, so nothing was sent)`);
+  if (p.skipped_suppressed) parts.push(`${n(p.skipped_suppressed)} skipped (suppressed)`);
+  const failed = (p.failed || 0) - (p.no_email || 0);
+  if (failed > 0) parts.push(`${n(failed)} failed`);
+  if (p.no_email) parts.push(`${n(p.no_email)} not sent (no e-mail address)`);
+  if (p.unknown) parts.push(`${n(p.unknown)} possibly sent (interrupted by a crash; not sent again)`);
+  return parts.length ? parts.join(", ") : "nothing yet";
 }
