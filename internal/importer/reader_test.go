@@ -47,10 +47,10 @@ func TestRealExports(t *testing.T) {
 		cellWant string
 	}{
 		{"google_contacts.csv", EncUTF8, ',', 2, map[string]string{"First Name": "first_name", "Last Name": "last_name",
-			"E-mail 1 - Value": "email", "E-mail 2 - Value": "", "Phone 1 - Value": "phone", "Organization Name": "company_name", "Labels": "tags"},
+			"E-mail 1 - Value": "email", "E-mail 2 - Value": "email", "Phone 1 - Value": "phone", "Nickname": "", "Organization Name": "company_name", "Labels": "tags"},
 			[3]string{"0", "Organization Name"}, "Acme GmbH"},
 		{"outlook_utf16le.txt", EncUTF16LE, '\t', 1, map[string]string{"E-mail Address": "email", "Company": "company_name",
-			"Business Phone": "phone", "Mobile Phone": "", "Categories": "tags"}, [3]string{"0", "First Name"}, "Chloé"},
+			"Business Phone": "phone", "Mobile Phone": "phone", "Categories": "tags"}, [3]string{"0", "First Name"}, "Chloé"},
 		{"excel_de_1252.csv", Enc1252, ';', 2, map[string]string{"Vorname": "first_name", "Nachname": "last_name",
 			"E-Mail-Adresse": "email", "Firma": "company_name", "Telefon": "phone", "Land": "country"}, [3]string{"1", "Nachname"}, "Öberg"},
 		{"linkedin_connections.csv", EncUTF8, ',', 2, map[string]string{"URL": "linkedin_url", "Email Address": "email",
@@ -71,7 +71,7 @@ func TestRealExports(t *testing.T) {
 			if f.Encoding != c.enc || f.Delimiter != c.delim {
 				t.Fatalf("encoding %s delimiter %q, want %s %q", f.Encoding, f.Delimiter, c.enc, c.delim)
 			}
-			m := AutoMap(f.Columns, nil)
+			m := AutoMap(f.Columns, nil, nil)
 			for col, want := range c.mapped {
 				if got, ok := m[col]; !ok || got != want {
 					t.Errorf("column %q mapped to %q, want %q (columns %q)", col, got, want, f.Columns)
@@ -148,13 +148,13 @@ func TestDuplicateHeadersAndMapping(t *testing.T) {
 	if strings.Join(cols, "|") != "Email|Email (2)|Column 3|Given Name" {
 		t.Fatalf("%q", cols)
 	}
-	m := AutoMap(cols, nil)
-	if m["Email"] != "email" || m["Email (2)"] != "" || m["Given Name"] != "first_name" {
+	m := AutoMap(cols, nil, nil)
+	if m["Email"] != "email" || m["Email (2)"] != "email" || m["Given Name"] != "first_name" {
 		t.Fatalf("%v", m)
 	}
 	cat := &Catalog{Products: map[string]crm.Product{"pro": {Key: "pro", Name: "Pro Plan"}},
 		Fields: map[string]crm.CustomField{"industry": {Key: "industry", Label: "Industry"}}}
-	m = AutoMap([]string{"E-mail Address", "Pro Plan Score", "INDUSTRY", "Business Phone", "Organization Name"}, cat)
+	m = AutoMap([]string{"E-mail Address", "Pro Plan Score", "INDUSTRY", "Business Phone", "Organization Name"}, nil, cat)
 	want := map[string]string{"E-mail Address": "email", "Pro Plan Score": "score:pro", "INDUSTRY": "custom:industry",
 		"Business Phone": "phone", "Organization Name": "company_name"}
 	for k, v := range want {
@@ -162,8 +162,11 @@ func TestDuplicateHeadersAndMapping(t *testing.T) {
 			t.Errorf("%s -> %q, want %q", k, m[k], v)
 		}
 	}
-	if err := CheckMapping([]string{"a", "b"}, map[string]string{"a": "email", "b": "email"}, cat); err == nil {
+	if err := CheckMapping([]string{"a", "b"}, map[string]string{"a": "company_name", "b": "company_name"}, cat); err == nil {
 		t.Error("two columns to one target accepted")
+	}
+	if err := CheckMapping([]string{"a", "b", "c"}, map[string]string{"a": "email", "b": "email", "c": "phone"}, cat); err != nil {
+		t.Errorf("two e-mail columns refused: %v", err)
 	}
 	if err := CheckMapping([]string{"a"}, map[string]string{"a": "tags"}, cat); err == nil {
 		t.Error("a mapping without name or e-mail accepted")

@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,14 +25,18 @@ func ValidMode(m string) bool { return m == ModeCreate || m == ModeUpsert || m =
 // Row is one data row read and checked: the values as they will be stored,
 // and the row's errors (it fails) and warnings (it goes in, with a note).
 type Row struct {
-	Num       int64             `json:"row"` // 1 = the first row under the header
-	Cells     []string          `json:"-"`
-	FirstName string            `json:"first_name,omitempty"`
-	LastName  string            `json:"last_name,omitempty"`
-	FullName  string            `json:"full_name"`
-	Email     string            `json:"email,omitempty"`
-	Phone     string            `json:"phone,omitempty"`
-	LinkedIn  string            `json:"linkedin_url,omitempty"`
+	Num       int64    `json:"row"` // 1 = the first row under the header
+	Cells     []string `json:"-"`
+	FirstName string   `json:"first_name,omitempty"`
+	LastName  string   `json:"last_name,omitempty"`
+	FullName  string   `json:"full_name"`
+	Email     string   `json:"email,omitempty"`
+	Phone     string   `json:"phone,omitempty"`
+	LinkedIn  string   `json:"linkedin_url,omitempty"`
+	Website   string   `json:"website,omitempty"`
+	// More are the contacts beyond the first of each channel (E-mail 2,
+	// Phone 2...): additional contacts of the customer.
+	More      []MoreContact     `json:"more_contacts,omitempty"`
 	Company   string            `json:"company_name,omitempty"`
 	Tags      []string          `json:"tags,omitempty"`
 	SegmentID *int64            `json:"segment_id,omitempty"`
@@ -48,16 +53,75 @@ type Row struct {
 	set map[string]bool // targets this row gives a value for
 }
 
+// MoreContact is an additional contact of a row.
+type MoreContact struct {
+	Channel crm.Channel `json:"channel"`
+	Value   string      `json:"value"`
+}
+
+// primary returns the field of r that holds the first contact of a
+// contact target.
+func (r *Row) primary(t string) *string {
+	switch t {
+	case "email":
+		return &r.Email
+	case "phone":
+		return &r.Phone
+	case "linkedin_url":
+		return &r.LinkedIn
+	default:
+		return &r.Website
+	}
+}
+
+// addContact gives the row a contact of target t: the first of its channel
+// is the primary, later ones are additional; a value already there is
+// dropped.
+func (r *Row) addContact(t, v string) {
+	p := r.primary(t)
+	ch := ContactTargets[t]
+	if *p == v || slices.Contains(r.More, MoreContact{ch, v}) {
+		return
+	}
+	if *p == "" {
+		*p = v
+		return
+	}
+	r.More = append(r.More, MoreContact{ch, v})
+}
+
+// Contacts are every contact of the row, the primary of each channel first.
+func (r *Row) Contacts() []crm.Contact {
+	var out []crm.Contact
+	for _, t := range []string{"email", "phone", "linkedin_url", "website"} {
+		if v := *r.primary(t); v != "" {
+			out = append(out, crm.Contact{Channel: ContactTargets[t], Value: v, Primary: true})
+		}
+	}
+	for _, m := range r.More {
+		out = append(out, crm.Contact{Channel: m.Channel, Value: m.Value})
+	}
+	return out
+}
+
 // plan is a mapping turned into column positions.
 type plan struct {
 	width   int
 	targets []string // per column; "" = ignored
+	columns []string
+	multi   map[string]bool // contact targets of more than one column
 }
 
 func newPlan(columns []string, m map[string]string) plan {
-	p := plan{width: len(columns), targets: make([]string, len(columns))}
+	p := plan{width: len(columns), targets: make([]string, len(columns)), columns: columns, multi: map[string]bool{}}
+	seen := map[string]bool{}
 	for i, c := range columns {
-		p.targets[i] = m[c]
+		t := m[c]
+		p.targets[i] = t
+		if _, ok := ContactTargets[t]; ok && seen[t] {
+			p.multi[t] = true
+		}
+		seen[t] = true
 	}
 	return p
 }
@@ -81,12 +145,18 @@ func (c *checker) check(num int64, rec []string) *Row {
 		}
 	}
 	vals := map[string]string{}
+	type cell struct{ col, v string }
+	contacts := map[string][]cell{} // contact target -> its non-empty cells, in column order
 	for i, t := range c.plan.targets {
 		if t == "" || i >= len(rec) {
 			continue
 		}
 		if v := strings.TrimSpace(rec[i]); v != "" {
-			vals[t] = v
+			if _, ok := ContactTargets[t]; ok {
+				contacts[t] = append(contacts[t], cell{c.plan.columns[i], v})
+			} else {
+				vals[t] = v
+			}
 			r.set[t] = true
 		}
 	}
@@ -100,13 +170,6 @@ func (c *checker) check(num int64, rec []string) *Row {
 	r.FirstName = name("first_name", vals["first_name"])
 	r.LastName = name("last_name", vals["last_name"])
 	r.FullName = name("full_name", vals["full_name"])
-	if v := vals["email"]; v != "" {
-		e, err := crm.NormalizeEmail(v)
-		if err != nil {
-			fail("email: %s", short(v)+" is not an e-mail address.")
-		}
-		r.Email = e
-	}
 	// country first: phones without a + are read in the row's country
 	var err error
 	if v := vals["country"]; v != "" {
@@ -124,22 +187,44 @@ func (c *checker) check(num int64, rec []string) *Row {
 			fail("timezone: %s", msg(err))
 		}
 	}
-	if v := vals["phone"]; v != "" {
-		if r.Phone, err = crm.NormalizePhone(v, r.Country); err != nil {
-			fail("phone: %s", msg(err))
-		}
-	}
-	if v := vals["linkedin_url"]; v != "" {
-		if r.LinkedIn, err = crm.NormalizeLinkedIn(v); err != nil {
-			fail("linkedin_url: %s", msg(err))
+	for _, t := range []string{"email", "phone", "linkedin_url", "website"} {
+		label := t
+		for _, k := range contacts[t] {
+			if c.plan.multi[t] {
+				label = fmt.Sprintf("%s (%s)", t, k.col)
+			}
+			var v string
+			var err error
+			switch t {
+			case "email":
+				if v, err = crm.NormalizeEmail(k.v); err != nil {
+					fail("%s: %s is not an e-mail address.", label, short(k.v))
+				}
+			case "phone":
+				v, err = crm.NormalizePhone(k.v, r.Country)
+			case "linkedin_url":
+				v, err = crm.NormalizeLinkedIn(k.v)
+			default:
+				v, err = crm.NormalizeContact(crm.ChannelWebsite, k.v, "")
+			}
+			if err != nil {
+				if t != "email" {
+					fail("%s: %s", label, msg(err))
+				}
+				continue
+			}
+			if len(r.More) >= maxRowContacts {
+				fail("%s: at most %d contacts per row.", label, maxRowContacts)
+				break
+			}
+			r.addContact(t, v)
 		}
 	}
 	r.Company = name("company_name", vals["company_name"])
 	if v := vals["tags"]; v != "" {
 		seen := map[string]bool{}
-		for _, t := range strings.FieldsFunc(v, func(r rune) bool { return r == ';' || r == ',' }) {
-			t = strings.TrimSpace(t)
-			if t == "" || seen[strings.ToLower(t)] {
+		for _, t := range splitTags(v) {
+			if seen[strings.ToLower(t)] {
 				continue
 			}
 			seen[strings.ToLower(t)] = true
@@ -214,6 +299,9 @@ func (c *checker) check(num int64, rec []string) *Row {
 	return r
 }
 
+// maxRowContacts is how many additional contacts one row may bring.
+const maxRowContacts = 50
+
 // tooBig is a row over the limits, as a failed row: its first cells (those
 // under the header) and why.
 func (c *checker) tooBig(num int64, rec []string, e *RowTooBig) *Row {
@@ -252,8 +340,14 @@ func (r *Row) merge(l *Row) {
 	if l.set["full_name"] || l.set["first_name"] || l.set["last_name"] {
 		r.FullName = l.FullName
 	}
-	str := map[string][2]*string{"phone": {&r.Phone, &l.Phone}, "linkedin_url": {&r.LinkedIn, &l.LinkedIn},
-		"company_name": {&r.Company, &l.Company}, "language": {&r.Language, &l.Language}, "country": {&r.Country, &l.Country},
+	for _, k := range l.Contacts() {
+		for t, ch := range ContactTargets {
+			if ch == k.Channel && len(r.More) < maxRowContacts {
+				r.addContact(t, k.Value)
+			}
+		}
+	}
+	str := map[string][2]*string{"company_name": {&r.Company, &l.Company}, "language": {&r.Language, &l.Language}, "country": {&r.Country, &l.Country},
 		"timezone": {&r.Timezone, &l.Timezone}}
 	for t, p := range str {
 		if l.set[t] {
@@ -290,6 +384,23 @@ func (r *Row) merge(l *Row) {
 	for t := range l.set {
 		r.set[t] = true
 	}
+}
+
+// splitTags splits a tags cell on ";", "," and Google's ":::" (Labels
+// "* myContacts ::: Clients"), leaving out Google's system labels, the ones
+// starting with "* " (* myContacts, * starred).
+func splitTags(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ":::") {
+		for _, t := range strings.FieldsFunc(part, func(r rune) bool { return r == ';' || r == ',' }) {
+			t = strings.TrimSpace(t)
+			if t == "" || strings.HasPrefix(t, "* ") {
+				continue
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // short quotes a value for a message, cut to a readable length.

@@ -320,11 +320,7 @@ func (s *Service) applyBatch(ctx context.Context, tx crm.Store, j *crm.ImportJob
 			id := companyIDs[crm.NameKey(r.Company)]
 			c.Customer.CompanyID = &id
 		}
-		for ch, v := range map[crm.Channel]string{crm.ChannelEmail: r.Email, crm.ChannelPhone: r.Phone, crm.ChannelLinkedIn: r.LinkedIn} {
-			if v != "" {
-				c.Contacts = append(c.Contacts, crm.Contact{Channel: ch, Value: v, Primary: true})
-			}
-		}
+		c.Contacts = r.Contacts() // the first of each channel is its primary
 		for _, t := range r.Tags {
 			c.TagIDs = append(c.TagIDs, tagIDs[crm.NameKey(t)])
 		}
@@ -437,12 +433,15 @@ func (s *Service) update(ctx context.Context, tx crm.Store, j *crm.ImportJob, ac
 	for _, k := range c.Contacts {
 		have[string(k.Channel)+" "+k.Value] = true
 	}
-	for ch, v := range map[crm.Channel]string{crm.ChannelPhone: r.Phone, crm.ChannelLinkedIn: r.LinkedIn} {
-		if v != "" && !have[string(ch)+" "+v] {
-			if err := tx.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: ch, Value: v}, now); err != nil {
+	for _, k := range r.Contacts() { // the ones it lacks, as additional contacts
+		if !have[string(k.Channel)+" "+k.Value] {
+			have[string(k.Channel)+" "+k.Value] = true
+			if err := tx.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: k.Channel, Value: k.Value}, now); err != nil {
 				return none, "", err
 			}
-			fields = append(fields, string(ch))
+			if !slices.Contains(fields, string(k.Channel)) {
+				fields = append(fields, string(k.Channel))
+			}
 		}
 	}
 	hasTag := map[string]bool{}

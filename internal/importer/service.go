@@ -120,8 +120,12 @@ func (s *Service) Register(ctx context.Context, actor *crm.User, filename, path 
 	if name == "" || name == "." || name == "/" {
 		name = "import.csv"
 	}
+	samples, err := Samples(path, format, 2)
+	if err != nil {
+		return nil, nil, err
+	}
 	j := &crm.ImportJob{UserID: actor.ID, Filename: name, Path: path, Size: size, Status: crm.ImportUploaded, Mode: ModeCreate,
-		Mapping: AutoMap(format.Columns, cat), Header: format.Columns, CreatedAt: s.now()}
+		Mapping: AutoMap(format.Columns, samples, cat), Header: format.Columns, CreatedAt: s.now()}
 	if err := s.Store.CreateImport(ctx, j); err != nil {
 		return nil, nil, err
 	}
@@ -249,6 +253,24 @@ func (s *Service) SetMapping(ctx context.Context, actor *crm.User, id int64, map
 	}
 	j.Mapping, j.Mode, j.UpdatedAt = m, mode, s.now()
 	return j, s.Store.UpdateImport(ctx, j)
+}
+
+// Setup is what the mapping step shows of an import not yet submitted: the
+// targets with their human names and the first two values of each column.
+func (s *Service) Setup(ctx context.Context, j *crm.ImportJob) ([]Target, map[string][]string, error) {
+	f, err := Sniff(j.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	samples, err := Samples(j.Path, f, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := s.catalog(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return TargetList(cat), samples, nil
 }
 
 // Columns returns the columns of an import's file, in file order.
