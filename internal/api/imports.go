@@ -63,6 +63,9 @@ type ImportOut struct {
 	// Columns and Mapping: while the import is being set up (status uploaded)
 	Columns []string           `json:"columns,omitempty"`
 	Mapping map[string]*string `json:"mapping,omitempty"`
+	// Targets and Samples: for the mapping step, while being set up
+	Targets []importer.Target   `json:"targets,omitempty" doc:"what a column can be imported into, with human names"`
+	Samples map[string][]string `json:"samples,omitempty" doc:"the first two values of each column"`
 }
 
 func importOut(j *crm.ImportJob) ImportOut {
@@ -106,6 +109,10 @@ type uploadOut struct {
 		Mode      string             `json:"mode"`
 		Encoding  string             `json:"encoding"`
 		Delimiter string             `json:"delimiter"`
+		// what a column can be imported into, with human names
+		Targets []importer.Target `json:"targets"`
+		// the first two values of each column
+		Samples map[string][]string `json:"samples"`
 	}
 }
 
@@ -134,6 +141,9 @@ func (a *apiServer) uploadImport(ctx context.Context, in *uploadIn) (*uploadOut,
 		out.Body.ID, out.Body.Filename, out.Body.Columns = j.ID, j.Filename, format.Columns
 		out.Body.Mapping, out.Body.Mode = mappingOut(j.Mapping), j.Mode
 		out.Body.Encoding, out.Body.Delimiter = format.Encoding, string(format.Delimiter)
+		if out.Body.Targets, out.Body.Samples, err = a.Imports.Setup(ctx, j); err != nil {
+			return nil, a.fail(ctx, err)
+		}
 		return out, nil
 	}
 }
@@ -155,6 +165,9 @@ func (a *apiServer) getImport(ctx context.Context, in *importIDIn) (*importOne, 
 			return nil, a.fail(ctx, err)
 		}
 		out.Body.Mapping = mappingOut(j.Mapping)
+		if out.Body.Targets, out.Body.Samples, err = a.Imports.Setup(ctx, j); err != nil {
+			return nil, a.fail(ctx, err)
+		}
 	}
 	return out, nil
 }

@@ -5,9 +5,14 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const app = document.getElementById("imports-app");
 const $ = (sel, root = document) => root.querySelector(sel);
 const num = (n) => Number(n).toLocaleString("en");
-const TARGETS = ["first_name", "last_name", "full_name", "email", "phone", "linkedin_url", "company_name", "tags",
-  "segment_id", "owner_email", "language", "country", "timezone"];
-let current = null; // {id, filename, columns, mapping, mode}
+// the targets with human names, should the server not send them
+const TARGETS = [["first_name", "First name"], ["last_name", "Last name"], ["full_name", "Full name"], ["email", "E-mail"],
+  ["phone", "Phone"], ["linkedin_url", "LinkedIn profile"], ["website", "Website"], ["company_name", "Company"], ["tags", "Tags"],
+  ["segment_id", "Segment (id)"], ["owner_email", "Owner (a user's e-mail)"], ["language", "Language"], ["country", "Country"],
+  ["timezone", "Time zone"]];
+// the targets several columns may share: each one more contact of the customer
+const CONTACT_TARGETS = new Set(["email", "phone", "linkedin_url", "website"]);
+let current = null; // {id, filename, columns, mapping, mode, targets, samples}
 
 async function api(method, path, body) {
   const opts = { method, headers: { Accept: "application/json", "X-CSRF-Token": csrf } };
@@ -83,7 +88,7 @@ function upload(file) {
     let data = null;
     try { data = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
     if (xhr.status !== 201) { showError(errEl, new Error(data?.error?.message || `Upload failed (${xhr.status}).`)); return; }
-    current = { id: data.id, filename: data.filename, columns: data.columns, mapping: data.mapping, mode: data.mode };
+    current = { id: data.id, filename: data.filename, columns: data.columns, mapping: data.mapping, mode: data.mode, targets: data.targets, samples: data.samples };
     history.pushState(null, "", `/crm/imports/${data.id}`);
     showMap();
   };
@@ -101,7 +106,8 @@ async function loadTargets() {
 
 async function showMap() {
   step("map");
-  if (!extraTargets.length) await loadTargets();
+  const targets = current.targets?.length ? current.targets.map((t) => [t.key, t.label]) : TARGETS;
+  if (!current.targets?.length && !extraTargets.length) await loadTargets();
   document.querySelectorAll('[data-slot="filename"]').forEach((s) => { s.textContent = current.filename; });
   const tbody = $(".map-table tbody");
   tbody.replaceChildren();
@@ -109,16 +115,21 @@ async function showMap() {
     const tr = document.createElement("tr");
     const th = document.createElement("td");
     th.textContent = col;
+    const ex = document.createElement("td");
+    ex.className = "map-samples";
+    const samples = (current.samples || {})[col] || [];
+    if (samples.length) for (const v of samples) { const d = document.createElement("div"); d.textContent = v; d.title = v; ex.append(d); }
+    else { ex.textContent = "(empty)"; ex.classList.add("muted"); }
     const td = document.createElement("td");
     const sel = document.createElement("select");
     sel.dataset.column = col;
     sel.id = `map-${i}`;
     sel.setAttribute("aria-label", `Import ${col} into`);
-    const opts = [["", "Ignore"], ...TARGETS.map((t) => [t, t]), ...extraTargets];
-    for (const [v, label] of opts) { const o = new Option(label, v); sel.append(o); }
+    const opts = [["", "Ignore"], ...targets, ...(current.targets?.length ? [] : extraTargets)];
+    for (const [v, label] of opts) { const o = new Option(CONTACT_TARGETS.has(v) ? `${label} (another one if several columns)` : label, v); sel.append(o); }
     sel.value = current.mapping[col] || "";
     td.append(sel);
-    tr.append(th, td);
+    tr.append(th, ex, td);
     tbody.append(tr);
   });
   document.querySelectorAll('input[name="mode"]').forEach((r) => { r.checked = r.value === current.mode; });
@@ -152,10 +163,19 @@ async function showPreview() {
       `${num(counts.duplicates)} duplicates in the file, ${num(counts.existing)} matching existing customers.`;
     for (const r of rows) {
       const tr = document.createElement("tr");
-      const other = [r.linkedin_url, r.language, r.country, r.timezone, r.owner_email, r.segment_id && `segment ${r.segment_id}`,
+      const more = (ch) => (r.more_contacts || []).filter((k) => k.channel === ch).map((k) => k.value);
+      const other = [r.linkedin_url, r.website, ...more("linkedin"), ...more("website"), r.language, r.country, r.timezone, r.owner_email,
+        r.segment_id && `segment ${r.segment_id}`,
         ...Object.entries(r.scores || {}).map(([k, v]) => `${k} ${v}`), ...Object.entries(r.custom || {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean).join(" · ");
-      const vals = [r.row, ACTION[r.action], r.full_name, r.email, r.phone, r.company_name, (r.tags || []).join(", "), other];
+      const list = (first, ch) => [first, ...more(ch)].filter(Boolean).join(", ");
+      // the errors come third: visible without scrolling sideways
+      const notes = document.createElement("td");
+      notes.className = "notes";
+      for (const m of r.errors) { const p = document.createElement("div"); p.className = "err"; p.textContent = m; notes.append(p); }
+      for (const m of r.warnings) { const p = document.createElement("div"); p.className = "warn"; p.textContent = m; notes.append(p); }
+      const vals = [r.row, ACTION[r.action], notes, r.full_name, list(r.email, "email"), list(r.phone, "phone"), r.company_name, (r.tags || []).join(", "), other];
       vals.forEach((v, i) => {
+        if (v instanceof Node) { tr.append(v); return; }
         const td = document.createElement("td");
         td.textContent = v ?? "";
         td.title = v ?? "";
@@ -163,11 +183,6 @@ async function showPreview() {
         if (i === 1) td.className = `action-${r.action}`;
         tr.append(td);
       });
-      const notes = document.createElement("td");
-      notes.className = "notes";
-      for (const m of r.errors) { const p = document.createElement("div"); p.className = "err"; p.textContent = m; notes.append(p); }
-      for (const m of r.warnings) { const p = document.createElement("div"); p.className = "warn"; p.textContent = m; notes.append(p); }
-      tr.append(notes);
       tbody.append(tr);
     }
     showError($("#preview-error"), null);
@@ -268,7 +283,7 @@ async function start() {
   const j = await api("GET", `/api/v1/imports/${id}`);
   if (j.status !== "uploaded") { follow(j); return; }
   // an import not yet submitted: back to its mapping
-  current = { id, filename: j.filename, columns: j.columns, mapping: j.mapping, mode: j.mode };
+  current = { id, filename: j.filename, columns: j.columns, mapping: j.mapping, mode: j.mode, targets: j.targets, samples: j.samples };
   showMap();
 }
 window.addEventListener("popstate", () => location.reload());
