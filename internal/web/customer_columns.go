@@ -55,6 +55,9 @@ func allColumns(products []crm.Product, fields []crm.CustomField, scoreProduct s
 		{Key: "timezone", Label: "Timezone", Kind: "timezone"},
 	}
 	for _, p := range products {
+		if p.Key == scoreProduct {
+			continue // the Score column shows this product: one column, not two
+		}
 		cols = append(cols, column{Key: "score:" + p.Key, Label: "Score: " + p.Name, Kind: "score", Product: p.Key, Num: true})
 	}
 	cols = append(cols,
@@ -90,7 +93,12 @@ func (w *Web) loadPrefs(ctx context.Context, userID int64, products []crm.Produc
 func visibleColumns(all []column, chosen []string) []column {
 	var out []column
 	for _, k := range chosen {
-		if i := slices.IndexFunc(all, func(c column) bool { return c.Key == k }); i >= 0 {
+		i := slices.IndexFunc(all, func(c column) bool { return c.Key == k })
+		if product, ok := strings.CutPrefix(k, "score:"); ok && i < 0 {
+			// the product's own column became the Score column (its product was chosen there)
+			i = slices.IndexFunc(all, func(c column) bool { return c.Key == "score" && c.Product == product })
+		}
+		if i >= 0 && !slices.ContainsFunc(out, func(c column) bool { return c.Key == all[i].Key }) {
 			out = append(out, all[i])
 		}
 	}

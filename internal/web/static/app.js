@@ -37,3 +37,27 @@ document.addEventListener("click", async (e) => {
 // Toasts leave after a while.
 const toast = document.querySelector(".toast");
 if (toast) setTimeout(() => toast.remove(), 6000);
+
+// Below 900 px the main navigation hides behind the menu button: a
+// disclosure (aria-expanded) that Esc, a link or a click elsewhere closes.
+const navToggle = document.getElementById("nav-toggle");
+if (navToggle) {
+  const navOpen = () => navToggle.getAttribute("aria-expanded") === "true";
+  const setNav = (open) => {
+    navToggle.setAttribute("aria-expanded", String(open));
+    document.body.classList.toggle("nav-open", open);
+  };
+  navToggle.addEventListener("click", () => {
+    setNav(!navOpen());
+    if (navOpen()) document.querySelector("#sidenav a")?.focus();
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !navOpen()) return;
+    e.stopImmediatePropagation(); // this Esc closes the menu, nothing else
+    setNav(false);
+    navToggle.focus();
+  }, true);
+  document.addEventListener("click", (e) => {
+    if (navOpen() && !e.target.closest("#nav-toggle") && (!e.target.closest("#sidenav") || e.target.closest("#sidenav a"))) setNav(false);
+  });
+}

@@ -82,11 +82,20 @@ async function loadCustomer(id, { push = true, tab } = {}) {
   if (push) history.pushState({ drawer: id }, "", drawerURL(id, tab && tab !== "profile" ? { tab } : {}));
 }
 
-async function loadCompany(id, from) {
+// The company drawer has its own URL, /crm/companies/{id} (with the table's
+// query, so closing it keeps the table's filters); from is the customer its
+// "Back to customer" returns to.
+async function loadCompany(id, from, { push = true } = {}) {
   const res = await fetch(`/crm/companies/${id}?fragment=drawer${from ? "&from=" + from : ""}`);
   if (!res.ok) { toast("The company could not be loaded.", true); return; }
   (drawer || companyPage).innerHTML = await res.text();
-  if (drawer) drawer.hidden = false;
+  if (!drawer) return;
+  drawer.hidden = false;
+  if (push) {
+    const q = tableQuery();
+    q.delete("tab");
+    history.pushState({ company: id, from }, "", `/crm/companies/${id}${q.toString() ? "?" + q : ""}`);
+  }
 }
 
 function closeDrawer({ push = true } = {}) {
@@ -152,7 +161,9 @@ if (drawer) {
   });
   window.addEventListener("popstate", () => {
     const m = location.pathname.match(/^\/crm\/customers\/(\d+)$/);
+    const co = location.pathname.match(/^\/crm\/companies\/(\d+)$/);
     if (m) loadCustomer(Number(m[1]), { push: false });
+    else if (co) loadCompany(Number(co[1]), history.state?.from, { push: false });
     else closeDrawer({ push: false });
   });
 }
@@ -165,7 +176,8 @@ root?.addEventListener("click", async (e) => {
   if (t.matches("[data-close-drawer]")) { drawer ? closeDrawer() : (location.href = "/crm/companies"); return; }
   if (t.matches("[data-tab]")) { selectTab(t.dataset.tab); return; }
   if (t.matches("[data-company]")) { e.preventDefault(); loadCompany(Number(t.dataset.company), id); return; }
-  if (t.matches("[data-back-customer]")) { loadCustomer(Number(t.dataset.backCustomer), { push: false }); return; }
+  if (t.matches("[data-back-customer]")) { loadCustomer(Number(t.dataset.backCustomer)); return; }
+  if (t.matches("[data-company-create]")) { createCompany(t); return; }
   if (t.matches("[data-open-customer]") && drawer) { e.preventDefault(); loadCustomer(Number(t.dataset.openCustomer)); return; }
   if (t.matches("[data-action]")) {
     t.closest("details")?.removeAttribute("open");
@@ -320,13 +332,8 @@ root?.addEventListener("change", async (e) => {
     if (!name) return;
     const [, found] = await api("GET", `/api/v1/companies?limit=5&q=${encodeURIComponent(name)}`);
     const match = found?.items?.find((c) => c.name.toLowerCase() === name.toLowerCase());
-    if (!match) { showError(el, { message: `No company is named “${name}”. Create it from Add customer, or pick one from the list.` }); return; }
-    const [status, data] = await api("PATCH", `/api/v1/customers/${id}`, { company_id: match.id });
-    if (!ok(status)) { showError(el, data?.error); return; }
-    el.value = "";
-    el.defaultValue = "";
-    clearError(el);
-    refresh(); // the company's link and its Remove button change
+    if (!match) { offerCompany(el, name); return; }
+    setCompany(el, match.id);
     return;
   }
   if (!call) return;
@@ -353,6 +360,65 @@ root?.addEventListener("change", async (e) => {
   }
   if (el.matches("[data-company-field]")) return;
   refreshRow(id);
+});
+
+// setCompany makes the company the customer's, from the company picker.
+async function setCompany(el, companyId) {
+  const [status, data] = await api("PATCH", `/api/v1/customers/${customerId()}`, { company_id: companyId });
+  if (!ok(status)) { showError(el, data?.error); return; }
+  el.value = "";
+  el.defaultValue = "";
+  clearError(el);
+  await refresh(); // the company's link and its Remove button change
+}
+
+// offerCompany offers, under the company picker, to create the company typed
+// when none is named so.
+function offerCompany(el, name) {
+  const box = fieldBox(el);
+  box.querySelector(".company-create")?.remove();
+  const p = document.createElement("span");
+  p.className = "company-create";
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "btn btn-sm";
+  b.dataset.companyCreate = name;
+  b.textContent = `Create company “${name}”`;
+  const note = document.createElement("span");
+  note.className = "muted";
+  note.textContent = "No company has this name yet.";
+  p.append(note, b);
+  box.querySelector(".inline-edit-company").after(p);
+}
+
+// createCompany adds the company offered and makes it the customer's.
+async function createCompany(button) {
+  const el = root.querySelector("[data-company-pick]");
+  button.setAttribute("aria-busy", "true");
+  const [status, data] = await api("POST", "/api/v1/companies", { name: button.dataset.companyCreate });
+  button.removeAttribute("aria-busy");
+  if (!ok(status)) { showError(el, data?.error); return; }
+  button.closest(".company-create").remove();
+  toast(`Created ${data.name}.`);
+  await setCompany(el, data.id);
+}
+
+// The company picker suggests companies as the user types (the page's list).
+let companyLookup = 0;
+root?.addEventListener("input", (e) => {
+  const el = e.target;
+  if (!el.matches?.("[data-company-pick]")) return;
+  fieldBox(el)?.querySelector(".company-create")?.remove();
+  const mine = ++companyLookup;
+  const list = document.getElementById("company-list");
+  const q = el.value.trim();
+  if (!list || !q) return;
+  setTimeout(async () => {
+    if (mine !== companyLookup) return; // typed on
+    const [status, data] = await api("GET", `/api/v1/companies?limit=20&q=${encodeURIComponent(q)}`);
+    if (!ok(status) || mine !== companyLookup) return;
+    list.replaceChildren(...data.items.map((c) => { const o = document.createElement("option"); o.value = c.name; return o; }));
+  }, 150);
 });
 
 // shown is how a field shows a saved value: a language or country by its
