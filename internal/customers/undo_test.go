@@ -96,7 +96,7 @@ func TestUndoPutsBackWhatEachBulkActionChanged(t *testing.T) {
 		cases := []struct {
 			action string
 			actor  *crm.User
-			setup  func(ids []int64)           // the state before
+			setup  func(ids []int64) // the state before
 			req    func(r *customers.BulkRequest)
 			later  func(ids []int64) []int64 // someone else's changes after; returns who changed
 			reason string                    // the skip reason of a changed customer
