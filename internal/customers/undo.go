@@ -501,3 +501,27 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// RecentBulk is one of the recent bulk actions the Customers page lists.
+type RecentBulk struct {
+	crm.BulkAction
+	Undo UndoStatus
+}
+
+// RecentBulkActions lists the bulk actions of the last 24 hours that actor
+// may undo: their own, or everyone's for an admin; newest first.
+func (s *Service) RecentBulkActions(ctx context.Context, actor *crm.User, limit int) ([]RecentBulk, error) {
+	var user int64
+	if !actor.IsAdmin() {
+		user = actor.ID
+	}
+	list, err := s.Store.ListBulkActions(ctx, user, s.now().Add(-UndoWindow), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RecentBulk, len(list))
+	for i := range list {
+		out[i] = RecentBulk{BulkAction: list[i], Undo: s.UndoStatusOf(&list[i], actor, false)}
+	}
+	return out, nil
+}
