@@ -40,7 +40,7 @@ type CustomerListView struct {
 	Channels     []crm.Channel
 	Reasons      []crm.Reason
 	Me           *crm.User
-	Drawer       *DrawerView // the open drawer, when the page is /crm/customers/{id}
+	Drawer       *DrawerView  // the open drawer, when the page is /crm/customers/{id}
 	RecentBulk   []recentBulk // the last day's bulk actions, to undo
 
 	failed error // an unexpected error while building the view
