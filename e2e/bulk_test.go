@@ -24,6 +24,7 @@ func TestBulkTagAllMatchingThenMerge(t *testing.T) {
 	}
 	do(t, ctx, chromedp.Click(css(`[data-bulk-dialog="tag"]`)), chromedp.WaitVisible(css("#bt-tags")),
 		chromedp.SendKeys(css("#bt-tags"), "Berlin fair"), chromedp.Click(css(`#bulk-tag button[type=submit]`)),
+		chromedp.WaitVisible(css("#bulk-confirm")), chromedp.Click(css(`#bulk-confirm button[value=ok]`)),
 		chromedp.WaitVisible(css("#bulk-progress")))
 	get(t, ctx, chromedp.Poll[bool](`document.getElementById("bulk-progress").dataset.done === "done"`))
 	if s := textOf(t, ctx, "#bulk-progress"); !strings.Contains(s, "finished") {

@@ -1,7 +1,7 @@
 // Command bulkbench measures the bulk operations of the customer table at a
 // million customers, on SQLite and PostgreSQL, and prints a Markdown table:
 //
-//	go run ./bench/bulkbench [--customers 1000000] [--engines sqlite,postgres] [--export=false]
+//	go run ./bench/bulkbench [--customers 1000000] [--engines sqlite,postgres] [--export=false] [--undo=false]
 //	go run ./bench/bulkbench --floor
 //
 // --floor prints the engine floor instead (floor.go): what the same rows cost
@@ -50,6 +50,7 @@ func main() {
 	pgServer := flag.String("postgres", envOr("CRM_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bulk operations to this file")
 	flag.BoolVar(&withExport, "export", true, "measure the export too")
+	flag.BoolVar(&withUndo, "undo", true, "measure the undo of the bulk tag too")
 	floorOnly := flag.Bool("floor", false, "measure the engine floor instead: the same rows written and read by bare statements on copies of the tables")
 	flag.Parse()
 	ctx := context.Background()
@@ -82,6 +83,9 @@ func main() {
 // withExport is false to measure the bulk actions and the merge alone.
 var withExport bool
 
+// withUndo is false to leave out the undo of the bulk tag.
+var withUndo bool
+
 func run(ctx context.Context, engine, dsn string, n int) {
 	db := seeded(ctx, engine, dsn, n)
 	defer db.Close()
@@ -102,11 +106,27 @@ func run(ctx context.Context, engine, dsn string, n int) {
 	}
 	log.Printf("%s: bulk actions over every 9th customer, ids ≡ %d (mod 9)", engine, class)
 	tag := "bench " + strconv.FormatInt(time.Now().UnixNano(), 36)
+	// recorded for its undo, as every bulk action of the product is (a
+	// negative id: never one of River's jobs)
+	actionID := -time.Now().UnixNano()
 	took := timed(func() error {
-		_, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkTag, IDs: ids, Tags: []string{tag}}, func(customers.BulkResult, []customers.Skip) error { return nil })
+		_, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkTag, IDs: ids, Tags: []string{tag}, ActionID: actionID}, func(customers.BulkResult, []customers.Skip) error { return nil })
 		return err
 	})
 	row(engine, fmt.Sprintf("bulk tag of %s customers", thousands(len(ids))), took.String(), "≤ "+limit.String(), took <= limit)
+	if withUndo {
+		tagTook := took
+		var res *customers.BulkResult
+		took = timed(func() error {
+			var err error
+			res, err = svc.Undo(ctx, admin, customers.UndoRequest{ActionID: actionID}, func(customers.BulkResult, []customers.Skip) error { return nil })
+			return err
+		})
+		if res != nil && res.Done != len(ids) {
+			log.Fatalf("the undo undid %d of %d customers", res.Done, len(ids))
+		}
+		row(engine, fmt.Sprintf("undo of that bulk tag (%s customers)", thousands(len(ids))), took.String(), "≤ the tag ("+tagTook.String()+")", took <= tagTook)
+	}
 
 	took = timed(func() error {
 		_, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkArchive, IDs: ids}, func(customers.BulkResult, []customers.Skip) error { return nil })

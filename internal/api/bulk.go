@@ -80,20 +80,40 @@ func (a *apiServer) bulk(ctx context.Context, in *bulkIn) (*bulkOut, error) {
 	if err := a.Customers.CheckBulk(ctx, me, &req); err != nil {
 		return nil, a.fail(ctx, err)
 	}
+	args := jobs.Bulk{Action: req.Action, IDs: req.IDs, Filter: filter, Tags: req.Tags, SegmentID: req.SegmentID, UserID: me.ID}
 	if req.Filter == nil && len(req.IDs) <= InlineBulkMax {
-		res, err := a.Customers.Bulk(ctx, me, req, nil)
+		// answered at once, but as a job all the same: recorded, so that it
+		// can be undone by its id like any other bulk action
+		id, err := a.Jobs.InsertHeld(ctx, args)
 		if err != nil {
 			return nil, a.fail(ctx, err)
 		}
-		return &bulkOut{Status: 200, Body: res}, nil
+		res, err := jobs.RunBulkInline(ctx, a.Jobs, a.Store, a.Customers, me, id, req)
+		if err != nil {
+			return nil, a.fail(ctx, err)
+		}
+		out := inlineBulk{BulkResult: res, Job: JobRef{ID: id, Status: jobs.Done}}
+		if ba, err := a.Store.GetBulkAction(ctx, id); err == nil {
+			st := a.Customers.UndoStatusOf(ba, me, true)
+			out.Undo = &st
+		}
+		return &bulkOut{Status: 200, Body: out}, nil
 	}
-	id, err := a.Jobs.Insert(ctx, jobs.Bulk{Action: req.Action, IDs: req.IDs, Filter: filter, Tags: req.Tags, SegmentID: req.SegmentID, UserID: me.ID})
+	id, err := a.Jobs.Insert(ctx, args)
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}
 	out := &jobStarted{}
 	out.Body.Job = JobRef{ID: id, Status: jobs.Queued}
 	return &bulkOut{Status: 202, Body: out.Body}, nil
+}
+
+// inlineBulk is the answer of a bulk action done at once: what it did, its
+// job's id (to undo it) and until when it can be undone.
+type inlineBulk struct {
+	*customers.BulkResult
+	Job  JobRef                `json:"job"`
+	Undo *customers.UndoStatus `json:"undo,omitempty"`
 }
 
 type skippedIn struct {

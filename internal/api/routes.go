@@ -80,6 +80,9 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, huma.Operation{OperationID: "cancel-job", Method: http.MethodPost, Path: "/api/v1/jobs/{id}/cancel",
 		Summary: "Cancel a background job of yours (any, for an admin): what it did stays, counted; 409 when it has ended", Tags: []string{"Jobs"},
 		Responses: map[string]*huma.Response{"202": {Description: "running: it stops after its current chunk (poll the job until \"canceled\")"}}}, a.cancelJob)
+	huma.Register(h, huma.Operation{OperationID: "undo-bulk", Method: http.MethodPost, Path: "/api/v1/jobs/{id}/undo",
+		Summary: "Undo a bulk action (its job's id) of yours (any, for an admin) within 24 hours: a job (202) that puts back what it changed, skipping customers changed since; 409 when it was undone already, is over 24 hours old or still runs", Tags: []string{"Jobs"},
+		DefaultStatus: http.StatusAccepted}, a.undoBulk)
 	huma.Register(h, action("preview-merge", "/api/v1/customers/merge/preview", "What a merge would move and fill; changes nothing", "Customers"), a.previewMerge)
 	huma.Register(h, action("merge", "/api/v1/customers/merge", "Merge 2-10 customers into the primary (irreversible: confirm must be true)", "Customers"), a.merge)
 	huma.Register(h, get("job-skipped", "/api/v1/jobs/{id}/skipped.csv", "Why a bulk job left each customer alone (CSV)", "Jobs"), a.skippedCSV)

@@ -24,6 +24,7 @@ type Store interface {
 	CatalogStore
 	RecordStore
 	ImportStore
+	BulkUndoStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.
@@ -167,6 +168,7 @@ type BulkSkip struct {
 type CustomerState struct {
 	Owner      *UserRef
 	Archived   bool
+	ArchivedAt *time.Time // when archived (what a bulk restore's undo puts back)
 	MergedInto *int64
 	Name       string
 }

@@ -156,6 +156,8 @@ func Describe(a crm.Activity) string {
 		return who + " restored this customer"
 	case crm.ActImported:
 		return who + " updated this customer from an import"
+	case crm.ActBulkUndone:
+		return who + " undid the bulk " + undoneName(str("action"), str("detail"))
 	}
 	return fmt.Sprintf("%s: %s", who, a.Kind)
 }
@@ -211,4 +213,17 @@ func show(field string, v any) string {
 		return strings.Join(parts, ", ")
 	}
 	return fmt.Sprint(v)
+}
+
+// undoneName names an undone bulk action for its activity sentence.
+func undoneName(action, detail string) string {
+	switch action {
+	case BulkTag:
+		return fmt.Sprintf("tag %q", detail)
+	case BulkSegmentAdd:
+		return fmt.Sprintf("add to the segment %q", detail)
+	case BulkSegmentRemove:
+		return fmt.Sprintf("removal from the segment %q", detail)
+	}
+	return action
 }

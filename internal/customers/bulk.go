@@ -36,6 +36,10 @@ type BulkRequest struct {
 	Filter    *crm.CustomerFilter
 	Tags      []string
 	SegmentID int64
+	// ActionID, when set (the job's id), records the action and the
+	// before-state of what it changes, chunk by chunk, so that it can be
+	// undone (Undo).
+	ActionID int64
 	// A background job's resumption: Resume holds the totals of the chunks
 	// already done (its Last is where the next chunk starts), and InChunk
 	// runs inside each chunk's transaction after its changes, so a job's
@@ -126,6 +130,15 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 		}
 		segName = sg.Name
 	}
+	if req.ActionID != 0 {
+		detail := segName
+		if req.Action == BulkTag {
+			detail = strings.Join(req.Tags, ", ")
+		}
+		if err := s.Store.CreateBulkAction(ctx, &crm.BulkAction{ID: req.ActionID, UserID: actor.ID, Action: req.Action, Detail: detail, CreatedAt: s.now()}); err != nil {
+			return nil, err
+		}
+	}
 	next := chunker(s.Store, req, res.Last)
 	// a chunk begun is finished (and committed with its checkpoint) even if
 	// ctx ends meanwhile: a cancel or a shutdown stops at the next chunk
@@ -136,6 +149,12 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 			return res, err
 		}
 		if len(ids) == 0 {
+			if req.ActionID != 0 {
+				now := s.now()
+				if err := s.Store.UpdateBulkAction(work, req.ActionID, res.Done, &now); err != nil {
+					return res, err
+				}
+			}
 			return res, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -152,6 +171,11 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 			res.Processed += len(ids)
 			res.Skipped += len(skips)
 			res.Last = ids[len(ids)-1]
+			if req.ActionID != 0 {
+				if err := tx.UpdateBulkAction(work, req.ActionID, res.Done, nil); err != nil {
+					return err
+				}
+			}
 			if req.InChunk != nil {
 				return req.InChunk(tx, *res, skips)
 			}
@@ -327,6 +351,13 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 		}
 		return out
 	}
+	// record writes the before-state of what changed, for the undo
+	record := func(ids []int64, field string, old, new *string) error {
+		if req.ActionID == 0 || len(ids) == 0 {
+			return nil
+		}
+		return tx.AddBulkChanges(ctx, req.ActionID, ids, field, old, new)
+	}
 	done := len(eligible)
 	lost := func(asked, changed []int64) error {
 		if len(changed) == len(asked) {
@@ -367,6 +398,17 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			if err := logFor(changed, crm.ActOwnerChanged, map[string]any{"action": req.Action, "from": g.from, "to": toRef, "bulk": true}); err != nil {
 				return nil, err
 			}
+			var from *string
+			if g.from != nil {
+				from = idText(g.from.ID)
+			}
+			var toText *string
+			if to != nil {
+				toText = idText(*to)
+			}
+			if err := record(changed, FieldOwner, from, toText); err != nil {
+				return nil, err
+			}
 		}
 	case BulkArchive, BulkRestore:
 		var at *time.Time
@@ -386,6 +428,18 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			if err := logFor(changed, kind, map[string]any{"bulk": true}); err != nil {
 				return nil, err
 			}
+			if at != nil {
+				if err := record(changed, FieldArchived, nil, timeText(*at)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			// a restore: each customer's own archived time, grouped
+			for _, grp := range byArchivedAt(changed, states) {
+				if err := record(grp.ids, FieldArchived, timeText(grp.at), nil); err != nil {
+					return nil, err
+				}
+			}
 		}
 	case BulkTag:
 		for i, tagID := range tagIDs {
@@ -394,6 +448,9 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 				return nil, err
 			}
 			if err := logFor(added, crm.ActTagAdded, map[string]any{"tag": req.Tags[i], "bulk": true}); err != nil {
+				return nil, err
+			}
+			if err := record(added, tagField(tagID), nil, idText(tagID)); err != nil {
 				return nil, err
 			}
 		}
@@ -423,6 +480,15 @@ func (s *Service) bulkChunk(ctx context.Context, tx crm.Store, actor *crm.User, 
 			return nil, err
 		}
 		if err := logFor(change, kind, map[string]any{"segment": segName, "segment_id": req.SegmentID, "bulk": true}); err != nil {
+			return nil, err
+		}
+		mark := Member
+		if req.Action == BulkSegmentAdd {
+			err = record(change, segmentField(req.SegmentID), nil, &mark)
+		} else {
+			err = record(change, segmentField(req.SegmentID), &mark, nil)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/store"
 )
 
@@ -42,6 +43,9 @@ type Job struct {
 	Error    string          `json:"error,omitempty"`
 	UserID   int64           `json:"-"`
 	ImportID int64           `json:"-"` // an import job's import
+	// Undo says, for a bulk action's job, until when and whether it can be
+	// undone (set by the API, which knows who asks).
+	Undo *customers.UndoStatus `json:"undo,omitempty"`
 }
 
 // Ended reports whether the job has finished one way or another.
@@ -106,6 +110,12 @@ func (o Options) attempt(ctx context.Context) (context.Context, func(error) erro
 // Queue enqueues and reports jobs.
 type Queue interface {
 	Insert(ctx context.Context, args river.JobArgs) (int64, error)
+	// InsertHeld inserts a job that no worker takes before Release (or an
+	// hour: a process that died in between left it to finish): the caller
+	// runs its first part itself (RunBulkInline).
+	InsertHeld(ctx context.Context, args river.JobArgs) (int64, error)
+	// Release makes a held job available now.
+	Release(ctx context.Context, id int64) error
 	Get(ctx context.Context, id int64) (*Job, error)
 	// Cancel stops a job: at once when it waits, at its next chunk when it
 	// runs (its work so far stays, counted), and, when its process died, as
@@ -153,6 +163,19 @@ func (q *queue[TTx]) Insert(ctx context.Context, args river.JobArgs) (int64, err
 		return 0, err
 	}
 	return res.Job.ID, nil
+}
+
+func (q *queue[TTx]) InsertHeld(ctx context.Context, args river.JobArgs) (int64, error) {
+	res, err := q.c.Insert(ctx, args, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+	if err != nil {
+		return 0, err
+	}
+	return res.Job.ID, nil
+}
+
+func (q *queue[TTx]) Release(ctx context.Context, id int64) error {
+	_, err := q.c.JobRetry(ctx, id)
+	return err
 }
 
 func (q *queue[TTx]) Progress(ctx context.Context, id int64, progress any) error {

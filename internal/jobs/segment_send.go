@@ -83,6 +83,7 @@ func OpenWith(db *store.DB, out *outreach.Service, cs *customers.Service, log *s
 	var q Queue
 	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }, Options: o})
 	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o})
+	river.AddWorker(workers, &UndoWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o})
 	imp := NewImportWorker(db, func() Queue { return q })
 	imp.Options = o
 	river.AddWorker(workers, imp)

@@ -40,7 +40,8 @@ type CustomerListView struct {
 	Channels     []crm.Channel
 	Reasons      []crm.Reason
 	Me           *crm.User
-	Drawer       *DrawerView // the open drawer, when the page is /crm/customers/{id}
+	Drawer       *DrawerView  // the open drawer, when the page is /crm/customers/{id}
+	RecentBulk   []recentBulk // the last day's bulk actions, to undo
 
 	failed error // an unexpected error while building the view
 }
@@ -85,6 +86,10 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		return v, http.StatusInternalServerError
 	}
 	if v.Segments, err = w.Customers.Segments(ctx); err != nil {
+		v.failed = err
+		return v, http.StatusInternalServerError
+	}
+	if v.RecentBulk, err = w.recentBulkActions(ctx, me, v.Users); err != nil {
 		v.failed = err
 		return v, http.StatusInternalServerError
 	}

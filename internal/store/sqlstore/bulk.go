@@ -44,7 +44,7 @@ func inChunks(ids []int64, fn func(part []int64) error) error {
 func (s *Store) CustomerStates(ctx context.Context, ids []int64) (map[int64]crm.CustomerState, error) {
 	out := make(map[int64]crm.CustomerState, len(ids))
 	err := inChunks(ids, func(part []int64) error {
-		rows, err := s.rq().QueryContext(ctx, `SELECT c.id, c.full_name, c.archived_at IS NOT NULL, c.merged_into, c.owner_id
+		rows, err := s.rq().QueryContext(ctx, `SELECT c.id, c.full_name, c.archived_at, c.merged_into, c.owner_id
 			FROM customers c WHERE c.id IN `+inList(part), s.once()...)
 		if err != nil {
 			return err
@@ -54,9 +54,11 @@ func (s *Store) CustomerStates(ctx context.Context, ids []int64) (map[int64]crm.
 			var id int64
 			var st crm.CustomerState
 			var merged, owner sql.NullInt64
-			if err := rows.Scan(&id, &st.Name, &st.Archived, &merged, &owner); err != nil {
+			var archived sql.NullTime
+			if err := rows.Scan(&id, &st.Name, &archived, &merged, &owner); err != nil {
 				return err
 			}
+			st.ArchivedAt, st.Archived = timePtr(archived), archived.Valid
 			st.MergedInto = int64Ptr(merged)
 			if owner.Valid {
 				st.Owner = &crm.UserRef{ID: owner.Int64}

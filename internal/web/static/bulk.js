@@ -11,7 +11,7 @@ let lastChecked = null;
 
 const checks = () => [...table.querySelectorAll(".row-check")];
 const selected = () => checks().filter((c) => c.checked).map((c) => Number(c.value));
-const total = Number(bar.dataset.total);
+let total = Number(bar.dataset.total);
 const count = () => (allMatching ? total : selected().length);
 const fmt = (n) => n.toLocaleString("en");
 
@@ -86,11 +86,77 @@ function target() {
   return { filter };
 }
 
-const labels = { claim: "Claimed", release: "Released", tag: "Tagged", segment_add: "Added", segment_remove: "Removed", archive: "Archived", restore: "Restored" };
+const labels = { claim: "Claimed", release: "Released", tag: "Tagged", segment_add: "Added", segment_remove: "Removed", archive: "Archived", restore: "Restored", undo: "Undone" };
+
+// --- issue 12, item 3: confirm an action on every matching customer, and undo ----------
+const verbs = { claim: "Claim", release: "Release", tag: "Tag", segment_add: "Add", segment_remove: "Remove", archive: "Archive", restore: "Restore" };
+const confirmAllDlg = document.getElementById("bulk-confirm");
+
+// confirmAll asks before an action changes more than the rows ticked by
+// hand ("select all N matching"), naming the count; true to go on.
+function confirmAll(action) {
+  return new Promise((resolve) => {
+    const n = `${fmt(total)}${bar.dataset.exact === "true" ? "" : "+"}`;
+    const title = action === "segment_add" ? `Add ${n} customers to the segment?`
+      : action === "segment_remove" ? `Remove ${n} customers from the segment?`
+      : `${verbs[action]} ${n} customers?`;
+    confirmAllDlg.querySelector('[data-slot="title"]').textContent = title;
+    confirmAllDlg.querySelector('[data-slot="ok"]').textContent = `${verbs[action]} ${n}`;
+    confirmAllDlg.returnValue = "";
+    confirmAllDlg.addEventListener("close", () => resolve(confirmAllDlg.returnValue === "ok"), { once: true });
+    confirmAllDlg.showModal();
+  });
+}
+
+// undo asks for the undo of a bulk action (its job id) and follows its job.
+async function undo(id, button) {
+  button.disabled = true;
+  const [status, data] = await api("POST", `/api/v1/jobs/${id}/undo`);
+  if (status !== 202) {
+    button.disabled = false;
+    toast(data?.error?.message || "The action could not be undone.", true);
+    return;
+  }
+  button.hidden = true;
+  follow(data.job.id, "undo");
+}
+document.addEventListener("click", (e) => {
+  const b = e.target.closest("[data-undo]");
+  if (b) undo(Number(b.dataset.undo), b);
+});
+
+// refresh re-reads the page the table shows and puts in its rows, count,
+// pager and recent bulk actions (issue 12, item 4): after a background job
+// the table shows what it did. The selection is cleared; the scroll stays.
+async function refresh() {
+  const x = window.scrollX, y = window.scrollY;
+  const res = await fetch(location.href, { headers: { Accept: "text/html" } });
+  if (!res.ok) return;
+  const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+  for (const sel of ["#customer-table tbody", "#match-count", ".pager", "#bulk-recent"]) {
+    const cur = document.querySelector(sel), next = doc.querySelector(sel);
+    if (cur && next) cur.replaceWith(document.adoptNode(next));
+  }
+  document.querySelector(".empty-in-table")?.remove();
+  const empty = doc.querySelector(".empty-in-table");
+  if (empty) table.after(document.adoptNode(empty));
+  const nb = doc.getElementById("bulkbar");
+  if (nb) {
+    bar.dataset.total = nb.dataset.total;
+    bar.dataset.exact = nb.dataset.exact;
+    document.getElementById("select-all-matching").textContent = nb.querySelector("#select-all-matching").textContent;
+  }
+  total = Number(bar.dataset.total);
+  allMatching = false;
+  lastChecked = null;
+  render();
+  window.scrollTo(x, y);
+}
 
 async function run(action, extra, form) {
+  if (allMatching && !(await confirmAll(action))) return;
   const [status, data] = await api("POST", "/api/v1/customers/bulk", { action, ...target(), ...extra });
-  if (status === 202) { follow(data.job.id, action); form?.closest("dialog").close(); return; }
+  if (status === 202) { form?.closest("dialog").close(); follow(data.job.id, action, total); return; }
   if (status !== 200) {
     if (form) return showErrors(form, data?.error);
     toast(data?.error?.message || "Something went wrong.", true);
@@ -109,8 +175,12 @@ function summarise(skips) {
 }
 
 // follow shows a background bulk job's progress until its result.
-async function follow(id, action) {
+async function follow(id, action, expected) {
   progress.hidden = false;
+  delete progress.dataset.done;
+  const undoBtn = progress.querySelector('[data-slot="undo"]');
+  undoBtn.hidden = true;
+  progress.querySelector('[data-slot="skipped"]').hidden = true;
   progress.querySelector('[data-slot="title"]').textContent = `${labels[action]}…`;
   const barEl = progress.querySelector("progress");
   const text = progress.querySelector('[data-slot="text"]');
@@ -122,20 +192,22 @@ async function follow(id, action) {
     const j = await res.json();
     const p = j.result || j.progress;
     if (p) {
-      barEl.max = Math.max(total, 1);
+      barEl.max = Math.max(expected || p.processed, 1);
       barEl.value = p.processed;
-      text.textContent = `${fmt(p.processed)} of ${fmt(total)}: done ${fmt(p.done)}, skipped ${fmt(p.skipped)}`;
+      text.textContent = expected ? `${fmt(p.processed)} of ${fmt(expected)}: done ${fmt(p.done)}, skipped ${fmt(p.skipped)}`
+        : `${fmt(p.processed)} customers: undone ${fmt(p.done)}, skipped ${fmt(p.skipped)}`;
     }
     if (j.status === "done" || j.status === "failed" || j.status === "canceled") {
       progress.querySelector('[data-slot="title"]').textContent = j.status === "done" ? `${labels[action]}: finished.` : `Stopped (${j.status}).`;
-      progress.dataset.done = j.status;
       stop.hidden = true;
       if (p && p.skipped) {
         const a = progress.querySelector('[data-slot="skipped"]');
         a.href = `/api/v1/jobs/${id}/skipped.csv`;
         a.hidden = false;
       }
-      clear();
+      if (j.undo?.available) { undoBtn.hidden = false; undoBtn.disabled = false; undoBtn.dataset.undo = id; }
+      await refresh();
+      progress.dataset.done = j.status;
       return;
     }
     await new Promise((r) => setTimeout(r, 400));
