@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"ExportCustomers", testExport},
 		{"JobCheckpoint", testJobCheckpoint},
 		{"SegmentDeliveries", testDeliveries},
+		{"DuplicatePairs", DuplicatePairs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
