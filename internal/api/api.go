@@ -45,10 +45,11 @@ type ErrorBody struct {
 
 // ErrorDetail is the inside of an error answer.
 type ErrorDetail struct {
-	Code    string       `json:"code" example:"invalid"`
-	Message string       `json:"message" example:"country: \"XX\" is not a country code"`
-	Field   string       `json:"field,omitempty" doc:"the input field the error concerns"`
-	Fields  []FieldError `json:"fields,omitempty" doc:"every invalid field, when several are"`
+	Code    string            `json:"code" example:"invalid"`
+	Message string            `json:"message" example:"country: \"XX\" is not a country code"`
+	Field   string            `json:"field,omitempty" doc:"the input field the error concerns"`
+	Fields  []FieldError      `json:"fields,omitempty" doc:"every invalid field, when several are"`
+	Matches []customers.Match `json:"matches,omitempty" doc:"a create with check_duplicates: the active customers already holding the contact value"`
 }
 
 // FieldError is one invalid field.
@@ -128,6 +129,10 @@ func (a *apiServer) fail(ctx context.Context, err error) error {
 	body := &ErrorBody{status: status, Err: ErrorDetail{Code: string(code), Message: err.Error()}}
 	var de *crm.Error
 	var fe crm.FieldErrors
+	var dup *customers.DuplicateError
+	if errors.As(err, &dup) {
+		body.Err.Matches = dup.Matches
+	}
 	switch {
 	case errors.As(err, &fe) && len(fe) > 0:
 		body.Err.Field = fe[0].Field

@@ -71,18 +71,19 @@ func (a *apiServer) listCustomers(ctx context.Context, in *listIn) (*listOut, er
 
 type createCustomerIn struct {
 	Body struct {
-		FullName    string                  `json:"full_name" maxLength:"200"`
-		FirstName   string                  `json:"first_name,omitempty" maxLength:"200"`
-		LastName    string                  `json:"last_name,omitempty" maxLength:"200"`
-		Contact     *customers.ContactInput `json:"contact,omitempty"`
-		CompanyID   *int64                  `json:"company_id,omitempty"`
-		CompanyName string                  `json:"company_name,omitempty" maxLength:"200"`
-		OwnerID     *int64                  `json:"owner_id,omitempty" doc:"omitted or null: unclaimed"`
-		Tags        []string                `json:"tags,omitempty" maxItems:"20"`
-		Language    string                  `json:"language,omitempty"`
-		Country     string                  `json:"country,omitempty"`
-		Timezone    string                  `json:"timezone,omitempty"`
-		Custom      map[string]any          `json:"custom,omitempty"`
+		FullName        string                  `json:"full_name" maxLength:"200"`
+		FirstName       string                  `json:"first_name,omitempty" maxLength:"200"`
+		LastName        string                  `json:"last_name,omitempty" maxLength:"200"`
+		Contact         *customers.ContactInput `json:"contact,omitempty"`
+		CompanyID       *int64                  `json:"company_id,omitempty"`
+		CompanyName     string                  `json:"company_name,omitempty" maxLength:"200"`
+		OwnerID         *int64                  `json:"owner_id,omitempty" doc:"omitted or null: unclaimed"`
+		Tags            []string                `json:"tags,omitempty" maxItems:"20"`
+		Language        string                  `json:"language,omitempty"`
+		Country         string                  `json:"country,omitempty"`
+		Timezone        string                  `json:"timezone,omitempty"`
+		Custom          map[string]any          `json:"custom,omitempty"`
+		CheckDuplicates bool                    `json:"check_duplicates,omitempty" doc:"true: refuse with 409 (error.matches naming them) when active customers already hold the contact value; omitted: the customer is added anyway (values may be shared)"`
 	}
 }
 
@@ -92,7 +93,7 @@ func (a *apiServer) createCustomer(ctx context.Context, in *createCustomerIn) (*
 	b := in.Body
 	c, err := a.Customers.Create(ctx, caller(ctx), customers.NewCustomer{FullName: b.FullName, FirstName: b.FirstName, LastName: b.LastName,
 		Contact: b.Contact, CompanyID: b.CompanyID, CompanyName: b.CompanyName, OwnerID: b.OwnerID, Tags: b.Tags,
-		Language: b.Language, Country: b.Country, Timezone: b.Timezone, Custom: b.Custom, Source: "api"})
+		Language: b.Language, Country: b.Country, Timezone: b.Timezone, Custom: b.Custom, Source: "api", CheckDuplicates: b.CheckDuplicates})
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}

@@ -150,11 +150,20 @@ type CustomerStore interface {
 	DeliveryCounts(ctx context.Context, jobID int64) (map[string]int, error)
 }
 
-// DuplicateGroup is a contact value several active customers share.
-type DuplicateGroup struct {
-	Channel   Channel       `json:"channel"`
-	Value     string        `json:"value"`
-	Customers []CustomerRef `json:"customers"`
+// PairKey names two customers, A < B.
+type PairKey struct{ A, B int64 }
+
+// DuplicatePair is two active customers sharing contact values.
+type DuplicatePair struct {
+	A       CustomerRef     `json:"a"`
+	B       CustomerRef     `json:"b"`
+	Reasons []SharedContact `json:"reasons"` // by channel, then value
+}
+
+// SharedContact is one contact value both customers of a pair hold.
+type SharedContact struct {
+	Channel Channel `json:"channel"`
+	Value   string  `json:"value"`
 }
 
 // BulkSkip is one customer a bulk job left alone, and why.
@@ -197,9 +206,14 @@ type ContactStore interface {
 	// channel becomes primary.
 	RemoveContact(ctx context.Context, id int64, now time.Time) error
 	FindContactsByValue(ctx context.Context, ch Channel, value string) ([]Contact, error)
-	// DuplicateGroups lists contact values (e-mail, phone, LinkedIn) that
-	// several active customers share, in value order after the given one.
-	DuplicateGroups(ctx context.Context, after string, limit int) ([]DuplicateGroup, error)
+	// DuplicatePairs lists pairs of active customers (A.ID < B.ID) that share
+	// at least one live e-mail, phone or LinkedIn value, one entry per pair
+	// with every shared value, in (A, B) order after the pair given (0, 0:
+	// from the start), leaving out pairs marked as not duplicates.
+	DuplicatePairs(ctx context.Context, after PairKey, limit int) ([]DuplicatePair, error)
+	// MarkNotDuplicate remembers that two customers are not duplicates (a
+	// second mark of the same pair keeps the first).
+	MarkNotDuplicate(ctx context.Context, pair PairKey, by int64, at time.Time) error
 	// ExportCustomers streams the customers matching f in id order, chunk
 	// customers at a time, with their live contacts, tags, segments, scores
 	// and custom values (times to the second; not the avatar or the owner's

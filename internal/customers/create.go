@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,6 +39,10 @@ type NewCustomer struct {
 	Timezone    string
 	Custom      map[string]any
 	Source      string // "page", "api", "import"... for the activity entry
+	// CheckDuplicates refuses the customer with a *DuplicateError when
+	// active customers already hold the contact value (the spec allows
+	// shared values: without it, the customer is added).
+	CheckDuplicates bool
 }
 
 // Create adds a customer with its first contact, company, owner, tags and
@@ -114,6 +119,15 @@ func (s *Service) Create(ctx context.Context, actor *crm.User, in NewCustomer) (
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err
+	}
+	if in.CheckDuplicates && contact != nil {
+		ms, err := s.holders(ctx, contact.Channel, contact.Value)
+		if err != nil {
+			return nil, err
+		}
+		if len(ms) > 0 {
+			return nil, duplicateError(contact, ms)
+		}
 	}
 
 	now := s.now()
@@ -264,4 +278,18 @@ func msg(err error) string {
 		return de.Message
 	}
 	return err.Error()
+}
+
+// duplicateError names who already holds a new customer's contact value.
+func duplicateError(k *crm.Contact, ms []Match) *DuplicateError {
+	what := map[crm.Channel]string{crm.ChannelEmail: "e-mail address", crm.ChannelPhone: "phone number", crm.ChannelLinkedIn: "LinkedIn profile"}[k.Channel]
+	if what == "" {
+		what = string(k.Channel) + " contact"
+	}
+	who := ms[0].FullName
+	if len(ms) > 1 {
+		who = fmt.Sprintf("%s and %d other customer%s", who, len(ms)-1, map[bool]string{true: "s"}[len(ms) > 2])
+	}
+	return &DuplicateError{Value: k.Value, Matches: ms,
+		Err: &crm.Error{Code: crm.CodeConflict, Field: "contact", Message: fmt.Sprintf("%s already %s this %s.", who, map[bool]string{true: "have", false: "has"}[len(ms) > 1], what)}}
 }

@@ -190,32 +190,32 @@ func TestPossibleDuplicates(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		e.seeded(1500)
-		groups, err := db.DuplicateGroups(t.Context(), "", 50)
+		pairs, err := db.DuplicatePairs(t.Context(), crm.PairKey{}, 50)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(groups) == 0 {
-			t.Fatal("the demo data has shared addresses, but none were found")
+		if len(pairs) == 0 {
+			t.Fatal("the demo data has shared addresses, but no pair was found")
 		}
-		for _, g := range groups {
-			ks, _ := db.FindContactsByValue(t.Context(), g.Channel, g.Value)
-			active := map[int64]bool{}
-			for _, k := range ks {
-				if c, _ := db.GetCustomer(t.Context(), k.CustomerID); c.ArchivedAt == nil {
-					active[k.CustomerID] = true
+		for _, p := range pairs {
+			for _, r := range p.Reasons {
+				ks, _ := db.FindContactsByValue(t.Context(), r.Channel, r.Value)
+				holders := map[int64]bool{}
+				for _, k := range ks {
+					holders[k.CustomerID] = true
 				}
-			}
-			if len(active) < 2 || len(active) != len(g.Customers) {
-				t.Fatalf("%s %s: %d active customers, group lists %d", g.Channel, g.Value, len(active), len(g.Customers))
+				if !holders[p.A.ID] || !holders[p.B.ID] {
+					t.Fatalf("%s and %s do not both hold %s %s", p.A.Name, p.B.Name, r.Channel, r.Value)
+				}
 			}
 		}
 		b := e.browser()
 		e.user("mia@example.com", crm.RoleMember)
 		b.post("/login", "/login", map[string][]string{"email": {"mia@example.com"}, "password": {"correct horse"}})
 		shown := ""
-		for _, g := range groups {
-			if g.Channel == crm.ChannelEmail { // (a phone's + is escaped in HTML)
-				shown = g.Value
+		for _, p := range pairs {
+			if p.Reasons[0].Channel == crm.ChannelEmail { // (a phone's + is escaped in HTML)
+				shown = p.Reasons[0].Value
 				break
 			}
 		}

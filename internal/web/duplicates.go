@@ -8,31 +8,51 @@ import (
 	"github.com/acme/crm/internal/crm"
 )
 
-// DuplicatesView lists contact values that several active customers share.
+// DuplicatesView lists pairs of active customers that share contact values.
 type DuplicatesView struct {
-	Groups []crm.DuplicateGroup
-	Next   string // the value to continue after, "" on the last page
+	Pairs []crm.DuplicatePair
+	Next  string // the cursor of the next page, "" on the last page
+	Error string
 }
 
-// Review is the table view of one group's customers, where they can be merged.
-func (DuplicatesView) Review(g crm.DuplicateGroup) string {
-	v := url.Values{}
-	for _, c := range g.Customers {
-		v.Add("id", strconv.FormatInt(c.ID, 10))
+// Review opens the table with the pair's two customers and their merge
+// preview (bulk.js opens it for "#merge").
+func (DuplicatesView) Review(p crm.DuplicatePair) string {
+	q := url.Values{"id": {strconv.FormatInt(p.A.ID, 10), strconv.FormatInt(p.B.ID, 10)}}
+	return tableLink("/crm/customers", q) + "#merge"
+}
+
+// NextURL is the next page of pairs.
+func (v DuplicatesView) NextURL() string {
+	return tableLink("/crm/duplicates", url.Values{"after": {v.Next}})
+}
+
+// Reason says what a shared value is, in words.
+func (DuplicatesView) Reason(r crm.SharedContact) string {
+	switch r.Channel {
+	case crm.ChannelEmail:
+		return "same e-mail"
+	case crm.ChannelPhone:
+		return "same phone"
+	case crm.ChannelLinkedIn:
+		return "same LinkedIn"
 	}
-	return "/crm/customers?" + v.Encode()
+	return "same " + string(r.Channel)
 }
 
-// Duplicates serves /crm/duplicates: possible duplicates, a page at a time.
+// Duplicates serves /crm/duplicates: possible duplicates, a page of pairs at a time.
 func (w *Web) Duplicates(rw http.ResponseWriter, r *http.Request) {
-	gs, err := w.Store.DuplicateGroups(r.Context(), r.URL.Query().Get("after"), 50)
+	ps, next, err := w.Customers.DuplicatePairs(r.Context(), r.URL.Query().Get("after"), 50)
+	v := DuplicatesView{Pairs: ps, Next: next}
+	status := http.StatusOK
+	if crm.CodeOf(err) == crm.CodeInvalid {
+		v.Error, status = "That position in the list is not valid; the list starts again from the top.", http.StatusBadRequest
+		ps, next, err = w.Customers.DuplicatePairs(r.Context(), "", 50)
+		v.Pairs, v.Next = ps, next
+	}
 	if err != nil {
 		w.fail(rw, r, err)
 		return
 	}
-	v := DuplicatesView{Groups: gs}
-	if len(gs) == 50 {
-		v.Next = gs[len(gs)-1].Value
-	}
-	w.render(rw, r, http.StatusOK, "duplicates", Page{Title: "Possible duplicates", Nav: "customers", Content: v})
+	w.render(rw, r, status, "duplicates", Page{Title: "Possible duplicates", Nav: "customers", Content: v})
 }

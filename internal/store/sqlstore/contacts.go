@@ -262,36 +262,3 @@ func (s *Store) ListSuppressionEvents(ctx context.Context, ch crm.Channel, value
 	}
 	return out, rows.Err()
 }
-
-func (s *Store) DuplicateGroups(ctx context.Context, after string, limit int) ([]crm.DuplicateGroup, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
-	type pair struct {
-		ch    crm.Channel
-		value string
-	}
-	pairs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (pair, error) {
-		var p pair
-		return p, r.Scan(&p.ch, &p.value)
-	}, `SELECT k.channel, k.value FROM contacts k JOIN customers c ON c.id = k.customer_id
-	    WHERE k.removed_at IS NULL AND c.archived_at IS NULL AND k.channel IN ('email', 'phone', 'linkedin') AND k.value > $1
-	    GROUP BY k.channel, k.value HAVING count(DISTINCT k.customer_id) > 1
-	    ORDER BY k.value, k.channel LIMIT $2`, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]crm.DuplicateGroup, 0, len(pairs))
-	for _, p := range pairs {
-		refs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (crm.CustomerRef, error) {
-			var c crm.CustomerRef
-			return c, r.Scan(&c.ID, &c.Name)
-		}, `SELECT DISTINCT c.id, c.full_name FROM contacts k JOIN customers c ON c.id = k.customer_id
-		    WHERE k.channel = $1 AND k.value = $2 AND k.removed_at IS NULL AND c.archived_at IS NULL ORDER BY c.id`, string(p.ch), p.value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, crm.DuplicateGroup{Channel: p.ch, Value: p.value, Customers: refs})
-	}
-	return out, nil
-}

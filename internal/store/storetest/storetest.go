@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"JobCheckpoint", testJobCheckpoint},
 		{"SegmentDeliveries", testDeliveries},
 		{"BulkUndo", testBulkUndo},
+		{"DuplicatePairs", DuplicatePairs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -264,14 +264,28 @@ segForm.addEventListener("submit", async (e) => {
 // --- merge: pick the primary, preview, then a second explicit confirmation ----------
 const pick = document.getElementById("merge-pick");
 const confirmDlg = document.getElementById("merge-confirm");
-document.getElementById("bulk-merge").addEventListener("click", () => {
-  const rows = selected().map((id) => table.querySelector(`tr[data-id="${id}"]`));
-  rows.sort((a, b) => a.dataset.created.localeCompare(b.dataset.created) || Number(a.dataset.id) - Number(b.dataset.id));
-  pick.querySelector('[data-slot="n"]').textContent = rows.length;
-  pick.querySelector('[data-slot="list"]').replaceChildren(...rows.map((r, i) => {
+let mergeSet = []; // the customers of the merge dialog
+document.getElementById("bulk-merge").addEventListener("click", () => openMerge(selected()));
+
+// openMerge shows the merge picker for ids: each customer with what tells two
+// people of the same name apart (e-mail, company, owner, when added), the
+// oldest first and picked as the one to keep.
+async function openMerge(ids) {
+  mergeSet = ids.slice();
+  const q = new URLSearchParams({ archived: "all", limit: String(ids.length) });
+  ids.forEach((id) => q.append("id", id));
+  const [status, data] = await api("GET", `/api/v1/customers?${q}`);
+  if (status !== 200) { toast(data?.error?.message || "Could not load these customers.", true); return false; }
+  const cs = data.items.slice().sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id);
+  pick.querySelector('[data-slot="n"]').textContent = cs.length;
+  pick.querySelector('[data-slot="list"]').replaceChildren(...cs.map((c, i) => {
     const l = document.createElement("label");
-    l.innerHTML = `<input type="radio" name="primary" value="${r.dataset.id}" ${i === 0 ? "checked" : ""}> <span></span> <span class="muted small">added ${r.dataset.created}${i === 0 ? " (the oldest)" : ""}</span>`;
-    l.querySelector("span").textContent = r.dataset.name;
+    l.innerHTML = `<input type="radio" name="primary" value="${c.id}" ${i === 0 ? "checked" : ""}> <span class="merge-who"><strong class="merge-name"></strong><span class="muted small" data-slot="details"></span></span>`;
+    l.querySelector(".merge-name").textContent = c.full_name;
+    const details = [c.primary_email || "no e-mail", c.company ? c.company.name : "no company", c.owner ? `owner ${c.owner.name}` : "unclaimed",
+      `added ${c.created_at.slice(0, 10)}${i === 0 ? " (the oldest)" : ""}`];
+    l.querySelector('[data-slot="details"]').textContent = details.join(" · ");
+    l.title = `${c.full_name} · ${details.join(" · ")}`;
     return l;
   }));
   const plan = pick.querySelector('[data-slot="plan"]');
@@ -279,15 +293,17 @@ document.getElementById("bulk-merge").addEventListener("click", () => {
   pick.querySelector("[data-merge-next]").disabled = true;
   pick.querySelector(".form-error").hidden = true;
   pick.showModal();
-});
+  return true;
+}
 pick.addEventListener("change", () => { pick.querySelector("[data-merge-next]").disabled = true; pick.querySelector('[data-slot="plan"]').hidden = true; });
 
 function mergeIDs() {
   const primary = Number(pick.querySelector('input[name="primary"]:checked').value);
-  return { primary_id: primary, secondary_ids: selected().filter((id) => id !== primary) };
+  return { primary_id: primary, secondary_ids: mergeSet.filter((id) => id !== primary) };
 }
 
-pick.querySelector("[data-merge-preview]").addEventListener("click", async () => {
+pick.querySelector("[data-merge-preview]").addEventListener("click", preview);
+async function preview() {
   const [status, p] = await api("POST", "/api/v1/customers/merge/preview", mergeIDs());
   const err = pick.querySelector(".form-error");
   if (status !== 200) { err.textContent = p?.error?.message || "Cannot merge these."; err.hidden = false; return; }
@@ -306,12 +322,12 @@ pick.querySelector("[data-merge-preview]").addEventListener("click", async () =>
   plan.replaceChildren(Object.assign(document.createElement("strong"), { textContent: `Into ${p.primary.name}:` }), ul);
   plan.hidden = false;
   pick.querySelector("[data-merge-next]").disabled = false;
-});
+}
 
 pick.querySelector("form").addEventListener("submit", (e) => {
   e.preventDefault();
   const ids = mergeIDs();
-  const primary = pick.querySelector('input[name="primary"]:checked').closest("label").querySelector("span").textContent;
+  const primary = pick.querySelector('input[name="primary"]:checked').closest("label").querySelector(".merge-name").textContent;
   confirmDlg.querySelector('[data-slot="primary"]').textContent = primary;
   confirmDlg.querySelector('[data-slot="others"]').textContent = `${ids.secondary_ids.length} customer${ids.secondary_ids.length === 1 ? "" : "s"}`;
   const q = new URLSearchParams({ archived: "all" });
@@ -337,6 +353,18 @@ confirmDlg.addEventListener("close", async () => {
 });
 
 render();
+
+// "Review and merge" on Possible duplicates opens the table with the pair
+// (?id=A&id=B#merge): check them and open their merge preview at once.
+if (location.hash === "#merge") {
+  const ids = new URLSearchParams(location.search).getAll("id").map(Number).filter((n) => n > 0);
+  history.replaceState(history.state, "", location.pathname + location.search); // a reload does not open it again
+  if (ids.length >= 2 && ids.length <= 10) {
+    ids.forEach((id) => { const box = table.querySelector(`tr[data-id="${id}"] .row-check`); if (box) box.checked = true; });
+    render();
+    openMerge(ids).then((shown) => { if (shown) preview(); });
+  }
+}
 
 // cancelJob asks the server to stop a job: it stops after its current
 // chunk, and what it did stays (the progress shows it end "canceled").

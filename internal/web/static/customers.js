@@ -181,7 +181,10 @@ addForm?.addEventListener("submit", async (e) => {
   if (f.owner.value) body.owner_id = Number(f.owner.value);
   const tags = f.tags.value.split(",").map((t) => t.trim()).filter(Boolean);
   if (tags.length) body.tags = tags;
+  const key = contactKey();
+  if (body.contact && dupFor !== key) body.check_duplicates = true; // "Add anyway" is a second, deliberate click
   const [status, data] = await busy(document.getElementById("add-submit"), () => postJSON("/api/v1/customers", body));
+  if (status === 409 && data?.error?.matches?.length) { showDuplicate(data.error.matches, key); return; }
   if (status !== 201) { showErrors(addForm, data?.error); return; }
   sessionStorage.setItem("toast", `Added ${data.full_name}.`);
   location.reload();
@@ -197,4 +200,64 @@ if (toastText) {
   t.textContent = toastText;
   document.getElementById("main").append(t);
   setTimeout(() => t.remove(), 6000);
+}
+
+// --- Add customer: the contact value already belongs to someone (issue 12, item 10)
+// Leaving the contact field looks the value up; the warning beside it names
+// the customers holding it (links open in a new tab, so nothing typed is
+// lost) and the button becomes "Add anyway". A submit without that warning
+// asks the API to check (check_duplicates) and shows the same warning when
+// it answers 409; only a click on "Add anyway" for the value shown adds the
+// customer. Changing the value or the channel takes the warning away.
+const addSubmit = document.getElementById("add-submit");
+const dupBox = document.getElementById("add-dup");
+let dupFor = ""; // the channel and value the warning shown is about
+let dupLookup = 0;
+function contactKey() { return addForm ? `${addForm.elements.channel.value} ${addForm.elements.contact.value.trim()}` : ""; }
+
+function clearDuplicate() {
+  if (!dupBox || dupBox.hidden) return;
+  dupBox.hidden = true;
+  dupBox.replaceChildren();
+  dupFor = "";
+  addSubmit.textContent = "Add customer";
+}
+
+function showDuplicate(matches, key) {
+  const words = { email: "e-mail address", phone: "phone number", linkedin: "LinkedIn profile" }[addForm.elements.channel.value] || "contact";
+  const head = document.createElement("p");
+  head.textContent = `${matches.length === 1 ? "A customer already has" : `${matches.length} customers already have`} this ${words}:`;
+  const ul = document.createElement("ul");
+  for (const m of matches) {
+    const li = document.createElement("li");
+    const a = Object.assign(document.createElement("a"), { href: `/crm/customers/${m.id}`, target: "_blank", rel: "noopener", textContent: m.full_name });
+    const more = [m.primary_email, m.company?.name, m.owner ? `owner ${m.owner.name}` : "unclaimed", `added ${m.created_at.slice(0, 10)}`].filter(Boolean);
+    li.append(a, Object.assign(document.createElement("span"), { className: "muted", textContent: ` · ${more.join(" · ")}` }));
+    ul.append(li);
+  }
+  const tail = document.createElement("p");
+  tail.textContent = "Open one to update it instead, or choose Add anyway to add a separate customer.";
+  dupBox.replaceChildren(head, ul, tail);
+  dupBox.hidden = false;
+  dupFor = key;
+  addSubmit.textContent = "Add anyway";
+}
+
+async function lookupContact() {
+  const f = addForm.elements;
+  const key = contactKey();
+  if (!f.contact.value.trim() || key === dupFor) return;
+  const mine = ++dupLookup;
+  const q = new URLSearchParams({ channel: f.channel.value, value: f.contact.value.trim(), country: f.country.value.trim() });
+  const res = await fetch(`/api/v1/contacts/lookup?${q}`, { headers: { Accept: "application/json" } });
+  if (!res.ok || mine !== dupLookup || key !== contactKey()) return; // typed on meanwhile
+  const { customers } = await res.json();
+  if (customers.length) showDuplicate(customers, key);
+}
+
+if (addForm && dupBox) {
+  const sync = () => { if (contactKey() !== dupFor) clearDuplicate(); };
+  addForm.elements.contact.addEventListener("input", sync);
+  addForm.elements.channel.addEventListener("change", () => { sync(); lookupContact(); });
+  addForm.elements.contact.addEventListener("change", lookupContact);
 }

@@ -1,0 +1,21 @@
+-- +goose Up
+-- Possible duplicates are listed per pair of customers (DuplicatePairs): the
+-- page walks customers in id order and probes, for each of their contacts,
+-- the other customers holding the same value. contacts_shared answers that
+-- probe from the index alone (contacts_value would read each contact's row
+-- for removed_at and customer_id; SQLite counts an index as covering only
+-- when it holds every column named, removed_at too, always NULL here).
+CREATE INDEX contacts_shared ON contacts (channel, value, customer_id, removed_at) WHERE removed_at IS NULL;
+
+-- A pair a user said is not a duplicate stops showing; customer_a < customer_b.
+CREATE TABLE not_duplicates (
+    customer_a INTEGER NOT NULL REFERENCES customers (id),
+    customer_b INTEGER NOT NULL REFERENCES customers (id),
+    by_user    INTEGER REFERENCES users (id),
+    at         TEXT NOT NULL,
+    PRIMARY KEY (customer_a, customer_b),
+    CHECK (customer_a < customer_b)
+) WITHOUT ROWID;
+
+-- +goose Down
+SELECT 'down migrations are not supported: restore a backup instead';
