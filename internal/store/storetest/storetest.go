@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"ImportMatchesAndCompanies", testImportMatchesAndCompanies},
 		{"InsertImported", testInsertImported},
 		{"FindCustomersFiltersAndPages", testFind},
+		{"SortsEmptyLast", SortsEmptyLast},
 		{"TransactionRollsBack", testTx},
 		{"ExportCustomers", testExport},
 		{"JobCheckpoint", testJobCheckpoint},
