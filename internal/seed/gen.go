@@ -148,8 +148,8 @@ type ids struct {
 type userInfo struct {
 	id      int64
 	nameKey string // the owner sort key of the user's customers
-	admin  bool
-	active bool
+	admin   bool
+	active  bool
 }
 
 type fieldInfo struct {

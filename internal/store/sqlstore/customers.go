@@ -262,7 +262,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 
 // companyKeySQL and ownerKeySQL are the sort keys of a customer's company
 // and owner (migration 00015) for the company or user id in param: their
-// name_key, '' for none. Every statement that writes company_id or owner_id
+// name_key, ” for none. Every statement that writes company_id or owner_id
 // writes the key beside it (a rename writes its customers' keys).
 func companyKeySQL(param string) string {
 	return "COALESCE((SELECT co.name_key FROM companies co WHERE co.id = " + param + "), '')"
