@@ -43,9 +43,9 @@ func allColumns(products []crm.Product, fields []crm.CustomField, scoreProduct s
 		{Key: "avatar", Label: "Avatar", Kind: "avatar"},
 		{Key: "name", Label: "Name", Sort: "name", Kind: "name"},
 		{Key: "email", Label: "E-mail", Sort: "email", Kind: "email"},
-		{Key: "company", Label: "Company", Kind: "company"},
-		{Key: "owner", Label: "Owner", Kind: "owner"},
-		{Key: "score", Label: scoreLabel, Kind: "score", Product: scoreProduct, Num: true},
+		{Key: "company", Label: "Company", Sort: "company", Kind: "company"},
+		{Key: "owner", Label: "Owner", Sort: "owner", Kind: "owner"},
+		{Key: "score", Label: scoreLabel, Sort: "score", Kind: "score", Product: scoreProduct, Num: true},
 		{Key: "created", Label: "Created", Sort: "created", Kind: "created", Num: true},
 		{Key: "phone", Label: "Phone", Kind: "phone"},
 		{Key: "tags", Label: "Tags", Kind: "tags"},
@@ -55,7 +55,7 @@ func allColumns(products []crm.Product, fields []crm.CustomField, scoreProduct s
 		{Key: "timezone", Label: "Timezone", Kind: "timezone"},
 	}
 	for _, p := range products {
-		cols = append(cols, column{Key: "score:" + p.Key, Label: "Score: " + p.Name, Kind: "score", Product: p.Key, Num: true})
+		cols = append(cols, column{Key: "score:" + p.Key, Label: "Score: " + p.Name, Sort: "score", Kind: "score", Product: p.Key, Num: true})
 	}
 	cols = append(cols,
 		column{Key: "has_inbound", Label: "Has inbound", Kind: "has_inbound"},

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"cmp"
+	"database/sql"
 	"fmt"
 	"slices"
 	"testing"
@@ -201,5 +202,116 @@ func SortsEmptyLast(t *testing.T, s crm.Store) {
 				}
 			}
 		}
+	}
+}
+
+// SearchFoldsAndExactFirst checks search folding through a store (issue 12,
+// item 9): "weiss", "weiß" and "WEISS" find the same customers, and a whole
+// e-mail address or phone number shows the customer holding it first.
+func SearchFoldsAndExactFirst(t *testing.T, s crm.Store) {
+	add := func(name, email, phone string, at time.Duration) int64 {
+		t.Helper()
+		id, err := s.CreateCustomer(ctx, crm.NewCustomer{FullName: name, CreatedAt: t0.Add(at)})
+		must(t, err)
+		if email != "" {
+			must(t, s.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: crm.ChannelEmail, Value: email}, t0))
+		}
+		if phone != "" {
+			must(t, s.AddContact(ctx, &crm.Contact{CustomerID: id, Channel: crm.ChannelPhone, Value: phone}, t0))
+		}
+		return id
+	}
+	exact := add("Anna Weiß", "anna.weiss@example.com", "+4930123456", 0)
+	add("Anna Weissmann", "anna.weissmann@example.com", "+49301234567", time.Hour) // newer: first by default
+	add("Bernd WEISS", "", "", 2*time.Hour)
+	add("Jørgen Æbelø", "", "", 3*time.Hour)
+	add("Carl Schwarz", "", "", 4*time.Hour)
+	find := func(q string) []int64 {
+		t.Helper()
+		pg, err := s.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: q}})
+		must(t, err)
+		return idsOf(pg.Items)
+	}
+	ids := func(q string) string {
+		got := find(q)
+		slices.Sort(got)
+		return fmt.Sprint(got)
+	}
+	if a, b, c := ids("weiss"), ids("weiß"), ids("WEISS"); a != b || a != c || len(find("weiss")) != 3 {
+		t.Fatalf(`"weiss" finds %s, "weiß" %s, "WEISS" %s; want the same 3`, a, b, c)
+	}
+	if a, b := ids("jorgen aebelo"), ids("JØRGEN ÆBELØ"); a != b || len(find("jorgen aebelo")) != 1 {
+		t.Fatalf(`"jorgen aebelo" finds %s, "JØRGEN ÆBELØ" %s`, a, b)
+	}
+	for _, q := range []string{"anna.weiss@example.com", "+49 30 123456"} {
+		got := find(q)
+		if len(got) < 2 || got[0] != exact {
+			t.Fatalf("%q: %v, want customer %d first of at least 2", q, got, exact)
+		}
+	}
+	// paging past the first page leaves the exact match out
+	add("Anna Weiss-Ober", "anna.weiss@example.com.au", "", 5*time.Hour)
+	q := crm.CustomerQuery{Filter: crm.CustomerFilter{Q: "anna.weiss@example.com"}, Limit: 2}
+	pg, err := s.FindCustomers(ctx, q)
+	must(t, err)
+	if len(pg.Items) != 2 || pg.Items[0].ID != exact || pg.NextCursor == "" || pg.Total != 3 {
+		t.Fatalf("first page of two: %v of %d, next %q", idsOf(pg.Items), pg.Total, pg.NextCursor)
+	}
+	q.Cursor = pg.NextCursor
+	next, err := s.FindCustomers(ctx, q)
+	must(t, err)
+	if len(next.Items) != 1 || next.Items[0].ID == exact || next.Items[0].ID == pg.Items[1].ID || next.Offset != 2 || next.PrevCursor == "" {
+		t.Fatalf("second page of two: %v at %d", idsOf(next.Items), next.Offset)
+	}
+	q.Cursor, q.Before = next.PrevCursor, true
+	back, err := s.FindCustomers(ctx, q)
+	must(t, err)
+	if fmt.Sprint(idsOf(back.Items)) != fmt.Sprint(idsOf(pg.Items)) || back.Offset != 0 {
+		t.Fatalf("back to the first page: %v at %d, want %v", idsOf(back.Items), back.Offset, idsOf(pg.Items))
+	}
+}
+
+// SortKeysAndFoldMigration checks migration 00015 on a database the engine's
+// test migrated up to 00012 (db): customers written then (search text folded
+// the old way, "weiß" kept as it was) get their company and owner sort keys,
+// and opening the store folds their search text anew.
+// index, when not nil, adds a customer's text to the engine's search index
+// as the store of then did.
+func SortKeysAndFoldMigration(t *testing.T, db *sql.DB, index func(id int64, text string), open func() crm.Store) {
+	t.Helper()
+	exec := func(q string, args ...any) int64 {
+		t.Helper()
+		var id int64
+		if err := db.QueryRowContext(ctx, q+` RETURNING id`, args...).Scan(&id); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return id
+	}
+	u := exec(`INSERT INTO users (email, name, role, created_at, updated_at) VALUES ('m@example.com', 'Ölaf Ohm', 'member', $1, $1)`, t0)
+	co := exec(`INSERT INTO companies (name, name_key, created_at, updated_at) VALUES ('Zeta AG', 'zeta ag', $1, $1)`, t0)
+	old := exec(`INSERT INTO customers (full_name, name_key, company_id, owner_id, search_text, created_at, updated_at)
+		VALUES ('Anna Weiß', 'anna weiß', $1, $2, 'anna weiß zeta ag', $3, $3)`, co, u, t0)
+	plain := exec(`INSERT INTO customers (full_name, name_key, search_text, created_at, updated_at) VALUES ('Bob Weiss', 'bob weiss', 'bob weiss', $1, $1)`, t0)
+	if index != nil {
+		index(old, "anna weiß zeta ag")
+		index(plain, "bob weiss")
+	}
+	s := open()
+	pg, err := s.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: "weiss"}})
+	must(t, err)
+	if got := idsOf(pg.Items); len(got) != 2 {
+		t.Fatalf(`"weiss" after the migration finds %v, want %d and %d`, got, old, plain)
+	}
+	for _, sort := range []string{"company", "-owner"} {
+		pg, err := s.FindCustomers(ctx, crm.CustomerQuery{Sort: sort})
+		must(t, err)
+		if got := idsOf(pg.Items); len(got) != 2 || got[0] != old {
+			t.Fatalf("%s after the migration: %v, want %d first (the other has none)", sort, got, old)
+		}
+	}
+	var key string
+	must(t, s.(interface{ DB() *sql.DB }).DB().QueryRowContext(ctx, `SELECT owner_key FROM customers WHERE id = $1`, old).Scan(&key))
+	if key != crm.NameKey("Ölaf Ohm") {
+		t.Fatalf("owner key %q, want %q", key, crm.NameKey("Ölaf Ohm"))
 	}
 }

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"InsertImported", testInsertImported},
 		{"FindCustomersFiltersAndPages", testFind},
 		{"SortsEmptyLast", SortsEmptyLast},
+		{"SearchFoldsAndExactFirst", SearchFoldsAndExactFirst},
 		{"TransactionRollsBack", testTx},
 		{"ExportCustomers", testExport},
 		{"JobCheckpoint", testJobCheckpoint},
