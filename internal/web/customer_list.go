@@ -32,9 +32,9 @@ type CustomerListView struct {
 	SortProduct string
 	Offset      int // position of the first row in the list (0-based)
 	Limit       int // rows per page
-	Chips      []chip
-	Errors     crm.FieldErrors
-	FiltersOn  int // how many filters are set (for the Filters button)
+	Chips       []chip
+	Errors      crm.FieldErrors
+	FiltersOn   int // how many filters are set (for the Filters button)
 
 	ScoreProduct string
 	Users        []crm.User
