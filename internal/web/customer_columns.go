@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/acme/crm/internal/crm"
@@ -130,4 +131,13 @@ func cleanColumnKeys(all []column, keys []string) []string {
 		}
 	}
 	return out
+}
+
+// scoreOf is a customer's score of a product as shown in its column, "" when
+// there is none (a score of 0 is shown: "with index" took it for none).
+func scoreOf(scores map[string]int, product string) string {
+	if v, ok := scores[product]; ok {
+		return strconv.Itoa(v)
+	}
+	return ""
 }
