@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,7 +178,16 @@ func TestTableStickyColumnsOnPhone(t *testing.T) {
 	if !strings.Contains(hit, "col-name") {
 		t.Fatalf("at the name's place the page shows %q", hit)
 	}
-	screenshot(t, ctx, "table-sticky-390")
+	if w := get(t, ctx, chromedp.Evaluate[int](`window.innerWidth`)); w != 390 {
+		t.Fatalf("the window is %d px wide", w)
+	}
+	// what the window shows (a full-page picture would lay the page out anew, wider)
+	png := get(t, ctx, chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join("screenshots", "table-sticky-390.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, chromedp.EmulateViewport(1440, 900))
+	screenshot(t, ctx, "table-sticky-1440")
 }
 
 // Issue 12, item 9: "weiss" and "weiß" find the same customers, and a whole
