@@ -156,5 +156,16 @@ func (fx *fixtures) queries() []query {
 		{name: "search an e-mail (" + fx.email + ")", params: vals("q", fx.email), search: true},
 		{name: "sort=name", params: vals("sort", "name")},
 		{name: "sort=-email", params: vals("sort", "-email")},
+		{name: "sort=company", params: vals("sort", "company")},
+		{name: "sort=-company", params: vals("sort", "-company")},
+		{name: "sort=owner", params: vals("sort", "owner")},
+		{name: "sort=-owner", params: vals("sort", "-owner")},
+		{name: "sort=score", params: vals("sort", "score")},
+		{name: "sort=-score", params: vals("sort", "-score")},
+		{name: "sort=-score&owner=me", params: vals("sort", "-score", "owner", "me")},
+		{name: "sort=company&country=DE", params: vals("sort", "company", "country", "DE")},
+		{name: "sort=email (empties last)", params: vals("sort", "email")},
+		{name: "sort=-country", params: vals("sort", "-country")},
+		{name: "sort=language", params: vals("sort", "language")},
 	}
 }

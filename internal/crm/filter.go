@@ -60,4 +60,5 @@ type CustomerPage struct {
 	PrevCursor string
 	Total      int  // matching customers
 	TotalExact bool // false when Total is a lower bound ("10,000+")
+	Offset     int  // position of the first item in the list (0-based), for "51-100 of N"
 }

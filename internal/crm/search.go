@@ -23,15 +23,40 @@ import (
 // panicked in the tests); each call takes one of its own from the pool.
 var folds = sync.Pool{New: func() any { return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC) }}
 
-// searchWords splits text into folded words.
-func searchWords(s string) []string {
+// FoldVersion names the folding Fold does; a store whose search text was
+// written with another one rebuilds it (docs/architecture.md, "Search").
+// Version 2 added the letters of foldLetters ("weiß" was not "weiss").
+const FoldVersion = "2"
+
+// foldLetters are letters that are not a base letter plus accents, so that
+// removing accents leaves them as they are: each is written the way a person
+// types it on a plain keyboard. Upper-case letters are lower-cased first.
+var foldLetters = strings.NewReplacer(
+	"ß", "ss", "ẞ", "ss",
+	"ø", "o", "æ", "ae", "œ", "oe",
+	"đ", "d", "ð", "d", "ł", "l", "þ", "th",
+	"ħ", "h", "ı", "i", "ŀ", "l", "ĸ", "k", "ŋ", "n", "ŧ", "t",
+	"ĳ", "ij", "ﬀ", "ff", "ﬁ", "fi", "ﬂ", "fl", "ﬃ", "ffi", "ﬄ", "ffl", "ﬅ", "st", "ﬆ", "st",
+)
+
+// Fold is the one folding of search: lower case, accents removed and the
+// letters of foldLetters spelled out, so that "Weiß", "WEISS" and "weiss"
+// are one word. The search text is written with it and queries are parsed
+// with it (SearchText, SearchTerms).
+func Fold(s string) string {
 	fold := folds.Get().(transform.Transformer)
 	defer folds.Put(fold)
-	f, _, err := transform.String(fold, strings.ToLower(s))
+	lower := strings.ToLower(s)
+	f, _, err := transform.String(fold, lower)
 	if err != nil {
-		f = strings.ToLower(s)
+		f = lower
 	}
-	return strings.FieldsFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	return foldLetters.Replace(f)
+}
+
+// searchWords splits text into folded words.
+func searchWords(s string) []string {
+	return strings.FieldsFunc(Fold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // SearchText is the indexed text of a customer: folded words, space-separated.

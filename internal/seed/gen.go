@@ -21,6 +21,7 @@ type customerRow struct {
 	id                         int64
 	fullName, first, last, key string
 	companyID, ownerID         int64
+	companyKey, ownerKey       string // sort keys (migration 00015)
 	language, country, tz      string
 	email, phone               string
 	search                     string // crm.SearchText: what search finds the customer by
@@ -145,9 +146,10 @@ type ids struct {
 }
 
 type userInfo struct {
-	id     int64
-	admin  bool
-	active bool
+	id      int64
+	nameKey string // the owner sort key of the user's customers
+	admin   bool
+	active  bool
 }
 
 type fieldInfo struct {
@@ -452,9 +454,11 @@ func (g *generator) customer(c *chunk) {
 	cu.key = crm.NameKey(cu.fullName)
 	if d.company >= 0 {
 		cu.companyID = g.companies[d.company].id
+		cu.companyKey = crm.NameKey(g.companies[d.company].name)
 	}
 	if len(g.ownerIDs) > 0 && g.pct(60) {
-		cu.ownerID = g.ownerIDs[g.pick(g.ownerCum)]
+		i := g.pick(g.ownerCum)
+		cu.ownerID, cu.ownerKey = g.ownerIDs[i], g.users[i].nameKey
 	}
 	if !g.pct(2) { // some imports have no location
 		cu.country = loc.country

@@ -124,12 +124,12 @@ type copyJob struct {
 func (l *pgLoader) chunk(ctx context.Context, c *chunk) error {
 	jobs := []copyJob{
 		{"customers", []string{"id", "full_name", "first_name", "last_name", "name_key", "company_id", "owner_id", "language", "country",
-			"timezone", "primary_email", "primary_phone", "has_inbound", "created_at", "updated_at", "archived_at", "search_text"}, len(c.customers),
+			"timezone", "primary_email", "primary_phone", "has_inbound", "created_at", "updated_at", "archived_at", "search_text", "company_key", "owner_key"}, len(c.customers),
 			func(i int, b []any) {
 				r := &c.customers[i]
 				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7] = r.id, r.fullName, r.first, r.last, r.key, nullID(r.companyID), nullID(r.ownerID), r.language
 				b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15] = r.country, r.tz, r.email, r.phone, r.hasInbound, r.created, r.updated, nullTime(r.archived)
-				b[16] = r.search
+				b[16], b[17], b[18] = r.search, r.companyKey, r.ownerKey
 			}},
 		{"contacts", []string{"id", "customer_id", "channel", "value", "is_primary", "created_at"}, len(c.contacts),
 			func(i int, b []any) {

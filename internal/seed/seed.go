@@ -235,7 +235,7 @@ func ensureUsers(ctx context.Context, db *store.DB, hash func(string) (string, e
 			}
 			st.Users++
 		}
-		out = append(out, userInfo{id: u.ID, admin: u.Role == crm.RoleAdmin, active: u.Active})
+		out = append(out, userInfo{id: u.ID, nameKey: crm.NameKey(u.Name), admin: u.Role == crm.RoleAdmin, active: u.Active})
 	}
 	return out, nil
 }

@@ -236,7 +236,7 @@ type sqliteWriter struct {
 
 func (w *sqliteWriter) prepare(ctx context.Context) error {
 	w.companiesT = newTable("companies", "name, name_key, domain, created_at, updated_at", true)
-	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, search_text, has_inbound, created_at, updated_at, archived_at", true)
+	w.customers = newTable("customers", "full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, primary_email, primary_phone, search_text, has_inbound, created_at, updated_at, archived_at, company_key, owner_key", true)
 	w.contacts = newTable("contacts", "customer_id, channel, value, is_primary, created_at", true)
 	w.supps = newTable("suppressions", "channel, value, reason, note, user_id, at", false)
 	w.supEvents = newTable("suppression_events", "channel, value, contact_id, action, reason, note, user_id, at", true)
@@ -378,6 +378,8 @@ func (w *sqliteWriter) chunk(ctx context.Context, c *chunk) error {
 		t.v(r.created)
 		t.v(r.updated)
 		t.tm(r.archived)
+		t.v(r.companyKey)
+		t.v(r.ownerKey)
 		if err := t.end(ctx, r.id); err != nil {
 			return err
 		}

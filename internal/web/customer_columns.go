@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/acme/crm/internal/crm"
@@ -43,9 +44,9 @@ func allColumns(products []crm.Product, fields []crm.CustomField, scoreProduct s
 		{Key: "avatar", Label: "Avatar", Kind: "avatar"},
 		{Key: "name", Label: "Name", Sort: "name", Kind: "name"},
 		{Key: "email", Label: "E-mail", Sort: "email", Kind: "email"},
-		{Key: "company", Label: "Company", Kind: "company"},
-		{Key: "owner", Label: "Owner", Kind: "owner"},
-		{Key: "score", Label: scoreLabel, Kind: "score", Product: scoreProduct, Num: true},
+		{Key: "company", Label: "Company", Sort: "company", Kind: "company"},
+		{Key: "owner", Label: "Owner", Sort: "owner", Kind: "owner"},
+		{Key: "score", Label: scoreLabel, Sort: "score", Kind: "score", Product: scoreProduct, Num: true},
 		{Key: "created", Label: "Created", Sort: "created", Kind: "created", Num: true},
 		{Key: "phone", Label: "Phone", Kind: "phone"},
 		{Key: "tags", Label: "Tags", Kind: "tags"},
@@ -58,7 +59,7 @@ func allColumns(products []crm.Product, fields []crm.CustomField, scoreProduct s
 		if p.Key == scoreProduct {
 			continue // the Score column shows this product: one column, not two
 		}
-		cols = append(cols, column{Key: "score:" + p.Key, Label: "Score: " + p.Name, Kind: "score", Product: p.Key, Num: true})
+		cols = append(cols, column{Key: "score:" + p.Key, Label: "Score: " + p.Name, Sort: "score", Kind: "score", Product: p.Key, Num: true})
 	}
 	cols = append(cols,
 		column{Key: "has_inbound", Label: "Has inbound", Kind: "has_inbound"},
@@ -138,4 +139,13 @@ func cleanColumnKeys(all []column, keys []string) []string {
 		}
 	}
 	return out
+}
+
+// scoreOf is a customer's score of a product as shown in its column, "" when
+// there is none (a score of 0 is shown: "with index" took it for none).
+func scoreOf(scores map[string]int, product string) string {
+	if v, ok := scores[product]; ok {
+		return strconv.Itoa(v)
+	}
+	return ""
 }

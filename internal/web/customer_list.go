@@ -27,9 +27,14 @@ type CustomerListView struct {
 	PrevURL    string
 	SortKey    string
 	SortDesc   bool
-	Chips      []chip
-	Errors     crm.FieldErrors
-	FiltersOn  int // how many filters are set (for the Filters button)
+	// SortProduct is the product a score sort orders by: the query's
+	// score_product, else the first product (as the store does).
+	SortProduct string
+	Offset      int // position of the first row in the list (0-based)
+	Limit       int // rows per page
+	Chips       []chip
+	Errors      crm.FieldErrors
+	FiltersOn   int // how many filters are set (for the Filters button)
 
 	ScoreProduct string
 	Users        []crm.User
@@ -128,7 +133,7 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 			v.Errors = crm.FieldErrors{err.(*crm.Error)}
 			status = http.StatusBadRequest
 		} else {
-			v.Rows, v.Total, v.TotalExact = page.Items, page.Total, page.TotalExact
+			v.Rows, v.Total, v.TotalExact, v.Offset = page.Items, page.Total, page.TotalExact, page.Offset
 			canon := customers.QueryValues(q, me)
 			if q.Limit > 0 {
 				canon.Set("limit", strconv.Itoa(q.Limit))
@@ -157,8 +162,22 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		sort = "-created"
 	}
 	v.SortKey, v.SortDesc = strings.TrimPrefix(sort, "-"), strings.HasPrefix(sort, "-")
+	v.SortProduct = q.Filter.ScoreProduct
+	if v.SortProduct == "" && len(v.Products) > 0 {
+		v.SortProduct = v.Products[0].Key
+	}
+	v.Limit = q.Limit
+	if v.Limit <= 0 {
+		v.Limit = defaultPageSize
+	}
 	return v, status
 }
+
+// defaultPageSize is the page size when the URL names none (the store's default).
+const defaultPageSize = 50
+
+// PageSizes are the page sizes the pager offers.
+var PageSizes = []int{25, 50, 100}
 
 func cloneValues(v url.Values) url.Values {
 	out := url.Values{}

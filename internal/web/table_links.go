@@ -64,3 +64,55 @@ func (v CustomerListView) SortURL(key string) string {
 func (v CustomerListView) Href(id int64) string {
 	return tableLink("/crm/customers/"+strconv.FormatInt(id, 10), v.state())
 }
+
+// ColSortURL is the link of a column header. A score column sorts by its own
+// product's score (score_product), unless a score range already filters on
+// a product: the sort then follows the filter's product.
+func (v CustomerListView) ColSortURL(c column) string {
+	q := v.state()
+	if c.Sort == "score" && c.Product != "" && q.Get("score_min") == "" && q.Get("score_max") == "" {
+		q.Set("score_product", c.Product)
+	}
+	if v.ColSorted(c) && !v.SortDesc {
+		q.Set("sort", "-"+c.Sort)
+	} else {
+		q.Set("sort", c.Sort)
+	}
+	q.Del("cursor")
+	q.Del("before")
+	return tableLink("/crm/customers", q)
+}
+
+// ColSorted reports whether the table is sorted by this column.
+func (v CustomerListView) ColSorted(c column) bool {
+	if c.Sort == "" || c.Sort != v.SortKey {
+		return false
+	}
+	return c.Sort != "score" || c.Product == v.SortProduct
+}
+
+// PageSizeURL shows the table with n rows per page, from its first page.
+func (v CustomerListView) PageSizeURL(n int) string {
+	q := v.state()
+	q.Set("limit", strconv.Itoa(n))
+	q.Del("cursor")
+	q.Del("before")
+	return tableLink("/crm/customers", q)
+}
+
+// PageSizes are the page sizes the pager offers.
+func (v CustomerListView) PageSizes() []int { return PageSizes }
+
+// Position is the rows shown, "51-100", for the pager.
+func (v CustomerListView) Position() string {
+	if len(v.Rows) == 0 {
+		return ""
+	}
+	return strconv.Itoa(v.Offset+1) + "-" + strconv.Itoa(v.Offset+len(v.Rows))
+}
+
+// AvatarBeforeName reports whether the table starts with the avatar and then
+// the name: both then stay in view when the table scrolls sideways.
+func (v CustomerListView) AvatarBeforeName() bool {
+	return len(v.Columns) > 1 && v.Columns[0].Key == "avatar" && v.Columns[1].Key == "name"
+}

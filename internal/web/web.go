@@ -89,6 +89,7 @@ func New(d Deps) (*Web, error) {
 		"country":     crm.CountryName,
 		"language":    crm.LanguageName,
 		"hue":         hue,
+		"scoreOf":     scoreOf,
 		"money":       money,
 		"list":        func(s ...string) []string { return s },
 		"customValue": customValue,

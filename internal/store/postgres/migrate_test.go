@@ -40,3 +40,30 @@ func TestAddressSuppressionMigration(t *testing.T) {
 		return st
 	})
 }
+
+// Migration 00015 adds the company and owner sort keys; the store refolds search text.
+func TestSortKeysAndFoldMigration(t *testing.T) {
+	dsn := testdb.DSN(t, "postgres")
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, _ := fs.Sub(postgres.Migrations, "migrations")
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), 12); err != nil {
+		t.Fatal(err)
+	}
+	storetest.SortKeysAndFoldMigration(t, db, nil, func() crm.Store {
+		db.Close()
+		st, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+}

@@ -175,7 +175,7 @@ func (s *Store) updateReturning(ctx context.Context, ids []int64, query string, 
 
 func (s *Store) BulkSetOwner(ctx context.Context, ids []int64, owner *int64, expect crm.OwnerExpectation, now time.Time) ([]int64, error) {
 	cond, args := ownerCond(expect, 3)
-	return s.updateReturning(ctx, ids, `UPDATE customers SET owner_id = $1, updated_at = $2
+	return s.updateReturning(ctx, ids, `UPDATE customers SET owner_id = $1, owner_key = `+ownerKeySQL("$1")+`, updated_at = $2
 		WHERE archived_at IS NULL AND merged_into IS NULL`+cond+` AND id IN `, append([]any{nullInt(owner), ts(now)}, args...)...)
 }
 

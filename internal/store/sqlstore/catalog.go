@@ -76,6 +76,11 @@ func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
 		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" already exists"); err != nil {
 			return err
 		}
+		// its customers sort by its name
+		if _, err := tx.wq().ExecContext(ctx, `UPDATE customers SET company_key = $2 WHERE company_id = $1 AND company_key <> $2`,
+			c.ID, crm.NameKey(c.Name)); err != nil {
+			return err
+		}
 		return tx.reindexCompany(ctx, c.ID) // its customers are found by its name
 	})
 }

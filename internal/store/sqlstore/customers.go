@@ -47,8 +47,9 @@ func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (int64, e
 	var id int64
 	at := ts(n.CreatedAt)
 	err := s.wq().QueryRowContext(ctx,
-		`INSERT INTO customers (full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id`,
+		`INSERT INTO customers (full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, created_at, updated_at,
+		                        company_key, owner_key)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, `+companyKeySQL("$5")+`, `+ownerKeySQL("$6")+`) RETURNING id`,
 		n.FullName, n.FirstName, n.LastName, crm.NameKey(n.FullName), nullInt(n.CompanyID), nullInt(n.OwnerID),
 		n.Language, n.Country, n.Timezone, at).Scan(&id)
 	if err != nil {
@@ -237,6 +238,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 	}
 	if p.CompanyID != nil {
 		set("company_id", nullInt(*p.CompanyID))
+		sets = append(sets, "company_key = "+companyKeySQL(fmt.Sprintf("$%d", len(args))))
 	}
 	if p.Language != nil {
 		set("language", *p.Language)
@@ -258,10 +260,28 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 	})
 }
 
+// companyKeySQL and ownerKeySQL are the sort keys of a customer's company
+// and owner (migration 00015) for the company or user id in param: their
+// name_key, ” for none. Every statement that writes company_id or owner_id
+// writes the key beside it (a rename writes its customers' keys).
+func companyKeySQL(param string) string {
+	return "COALESCE((SELECT co.name_key FROM companies co WHERE co.id = " + param + "), '')"
+}
+
+func ownerKeySQL(param string) string {
+	return "COALESCE((SELECT u.name_key FROM users u WHERE u.id = " + param + "), '')"
+}
+
+// setOwnerKeys writes a user's name key as the owner sort key of their customers.
+func (s *Store) setOwnerKeys(ctx context.Context, userID int64, key string) error {
+	_, err := s.wq().ExecContext(ctx, `UPDATE customers SET owner_key = $2 WHERE owner_id = $1 AND owner_key <> $2`, userID, key)
+	return err
+}
+
 // SetOwner is the conditional owner change behind claim and friends: one
 // UPDATE whose WHERE holds the expectation, so of concurrent claims exactly one wins.
 func (s *Store) SetOwner(ctx context.Context, id int64, owner *int64, expect crm.OwnerExpectation, now time.Time) (bool, error) {
-	q := `UPDATE customers SET owner_id = $2, updated_at = $3 WHERE id = $1`
+	q := `UPDATE customers SET owner_id = $2, owner_key = ` + ownerKeySQL("$2") + `, updated_at = $3 WHERE id = $1`
 	args := []any{id, nullInt(owner), ts(now)}
 	switch {
 	case expect.Any:

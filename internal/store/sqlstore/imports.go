@@ -360,6 +360,58 @@ func (s *Store) nextCustomerIDs(ctx context.Context, n int) ([]int64, error) {
 	return ids, nil
 }
 
+// sortKeysOf reads the name keys of the companies and owners of imported
+// rows: their customers' sort keys (migration 00015), as companyKeySQL and
+// ownerKeySQL write them for one customer.
+func (s *Store) sortKeysOf(ctx context.Context, rows []crm.ImportedCustomer) (companies, owners map[int64]string, err error) {
+	companies, owners = map[int64]string{}, map[int64]string{}
+	var cids, uids []int64
+	for _, r := range rows {
+		if id := r.Customer.CompanyID; id != nil {
+			if _, ok := companies[*id]; !ok {
+				companies[*id], cids = "", append(cids, *id)
+			}
+		}
+		if id := r.Customer.OwnerID; id != nil {
+			if _, ok := owners[*id]; !ok {
+				owners[*id], uids = "", append(uids, *id)
+			}
+		}
+	}
+	read := func(table string, ids []int64, into map[int64]string) error {
+		for start := 0; start < len(ids); start += chunk {
+			part := ids[start:min(start+chunk, len(ids))]
+			in, args := idArgs(part, 1)
+			type kv struct {
+				id  int64
+				key string
+			}
+			got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (kv, error) {
+				var x kv
+				return x, r.Scan(&x.id, &x.key)
+			}, `SELECT id, name_key FROM `+table+` WHERE id IN `+in, args...)
+			if err != nil {
+				return err
+			}
+			for _, x := range got {
+				into[x.id] = x.key
+			}
+		}
+		return nil
+	}
+	if err := read("companies", cids, companies); err != nil {
+		return nil, nil, err
+	}
+	return companies, owners, read("users", uids, owners)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // importTable is one table InsertImported writes, with a batch's rows.
 type importTable struct {
 	name string
@@ -372,7 +424,7 @@ type importTable struct {
 func importTables() []*importTable {
 	return []*importTable{
 		{name: "customers", cols: []string{"id", "full_name", "first_name", "last_name", "name_key", "company_id", "owner_id", "language",
-			"country", "timezone", "primary_email", "primary_phone", "search_text", "created_at", "updated_at"}},
+			"country", "timezone", "primary_email", "primary_phone", "search_text", "created_at", "updated_at", "company_key", "owner_key"}},
 		{name: "contacts", cols: []string{"customer_id", "channel", "value", "is_primary", "created_at"}},
 		{name: "customer_tags", cols: []string{"customer_id", "tag_id", "added_at"}},
 		{name: "segment_members", cols: []string{"segment_id", "customer_id", "added_at"}},
@@ -395,6 +447,10 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 	}
 	return s.inTx(ctx, func(tx *Store) error {
 		ids, err := tx.nextCustomerIDs(ctx, len(rows))
+		if err != nil {
+			return err
+		}
+		companyKeys, ownerKeys, err := tx.sortKeysOf(ctx, rows)
 		if err != nil {
 			return err
 		}
@@ -425,7 +481,8 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 			}
 			text := crm.SearchText(c.FullName, email, phone, r.CompanyName)
 			cust.rows = append(cust.rows, []any{r.ID, c.FullName, c.FirstName, c.LastName, crm.NameKey(c.FullName), nullInt(c.CompanyID),
-				nullInt(c.OwnerID), c.Language, c.Country, c.Timezone, email, phone, text, at, at})
+				nullInt(c.OwnerID), c.Language, c.Country, c.Timezone, email, phone, text, at, at,
+				companyKeys[deref(c.CompanyID)], ownerKeys[deref(c.OwnerID)]})
 			for k, t := range r.TagIDs {
 				if !slices.Contains(r.TagIDs[:k], t) {
 					tags.rows = append(tags.rows, []any{r.ID, t, at})

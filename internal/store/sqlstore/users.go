@@ -25,9 +25,9 @@ func (s *Store) CreateUser(ctx context.Context, u *crm.User) error {
 	u.Email = strings.ToLower(strings.TrimSpace(u.Email))
 	u.CreatedAt, u.UpdatedAt = ts(u.CreatedAt), ts(u.CreatedAt)
 	err := s.wq().QueryRowContext(ctx,
-		`INSERT INTO users (email, name, role, password_hash, active, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-		u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, u.CreatedAt).Scan(&u.ID)
+		`INSERT INTO users (email, name, role, password_hash, active, created_at, updated_at, name_key)
+		 VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id`,
+		u.Email, u.Name, string(u.Role), u.PasswordHash, u.Active, u.CreatedAt, crm.NameKey(u.Name)).Scan(&u.ID)
 	return s.conflict(err, "a user with e-mail "+u.Email+" already exists")
 }
 
@@ -71,11 +71,27 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p crm.UserPatch, now t
 		r := string(*p.Role)
 		role = &r
 	}
-	res, err := s.wq().ExecContext(ctx,
-		`UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role),
-		        active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), updated_at = $6
-		 WHERE id = $1`, id, p.Name, role, p.Active, p.PasswordHash, ts(now))
-	if err := mustAffect(res, err, "user"); err != nil {
+	var key *string
+	if p.Name != nil {
+		k := crm.NameKey(*p.Name)
+		key = &k
+	}
+	err := s.inTx(ctx, func(tx *Store) error {
+		res, err := tx.wq().ExecContext(ctx,
+			`UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role),
+			        active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), updated_at = $6,
+			        name_key = COALESCE($7, name_key)
+			 WHERE id = $1`, id, p.Name, role, p.Active, p.PasswordHash, ts(now), key)
+		if err := mustAffect(res, err, "user"); err != nil {
+			return err
+		}
+		if key == nil {
+			return nil
+		}
+		// the owner sort key of the user's customers (a set-based write)
+		return tx.setOwnerKeys(ctx, id, *key)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.GetUser(ctx, id)

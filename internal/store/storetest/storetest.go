@@ -48,6 +48,8 @@ func Run(t *testing.T, open Opener) {
 		{"ImportMatchesAndCompanies", testImportMatchesAndCompanies},
 		{"InsertImported", testInsertImported},
 		{"FindCustomersFiltersAndPages", testFind},
+		{"SortsEmptyLast", SortsEmptyLast},
+		{"SearchFoldsAndExactFirst", SearchFoldsAndExactFirst},
 		{"TransactionRollsBack", testTx},
 		{"ExportCustomers", testExport},
 		{"JobCheckpoint", testJobCheckpoint},
