@@ -443,7 +443,7 @@ func signIn(t *testing.T, ctx context.Context, base, email, password string) {
 		chromedp.SendKeys(css("#email"), email),
 		chromedp.SendKeys(css("#password"), password),
 		chromedp.Click(css(`button[type=submit]`)),
-		chromedp.WaitVisible(css(".sidenav")),
+		chromedp.WaitReady(css(".sidenav")), // present once signed in; behind the menu button on a phone
 	)
 }
 
