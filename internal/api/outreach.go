@@ -92,6 +92,9 @@ func (a *apiServer) getJob(ctx context.Context, in *idIn) (*jobOut, error) {
 	if me := caller(ctx); j.UserID != me.ID && !me.IsAdmin() {
 		return nil, a.fail(ctx, crm.NotFound("job")) // someone else's job: as if it did not exist
 	}
+	if err := jobs.WithCheckpoint(ctx, a.Store, j); err != nil {
+		return nil, a.fail(ctx, err)
+	}
 	if err := a.withUndo(ctx, j); err != nil {
 		return nil, a.fail(ctx, err)
 	}

@@ -214,3 +214,31 @@ func (w *UndoWorker) work(ctx context.Context, job *river.Job[BulkUndo]) error {
 		func(r customers.BulkResult, _ []customers.Skip) error { return w.Queue().Progress(bg, job.ID, r) })
 	return finish(ctx, res, err)
 }
+
+// WithCheckpoint brings a chunked job's counts up to its checkpoint. A chunk
+// commits with its checkpoint, and the progress River shows is written just
+// after: a process killed between the two, then the job cancelled before it
+// ran again, would otherwise report fewer customers than it changed.
+func WithCheckpoint(ctx context.Context, st crm.Store, j *Job) error {
+	if j.Kind != (Bulk{}).Kind() && j.Kind != (BulkUndo{}).Kind() {
+		return nil
+	}
+	_, state, err := st.JobCheckpoint(ctx, j.ID)
+	if err != nil || state == nil {
+		return err
+	}
+	var saved, shown struct {
+		Processed int `json:"processed"`
+	}
+	if json.Unmarshal(state, &saved) != nil {
+		return nil
+	}
+	_ = json.Unmarshal(j.Progress, &shown)
+	if saved.Processed > shown.Processed {
+		j.Progress = state
+		if j.Ended() {
+			j.Result = state
+		}
+	}
+	return nil
+}
