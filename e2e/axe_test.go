@@ -237,7 +237,7 @@ func TestAccessibilityAxe(t *testing.T) {
 		a.check("import: upload")
 		file := "First Name,Last Name,Email\nWilma,Wizard,wilma.wizard@example.com\nWalt,Wizard,not-an-address\n"
 		get(t, ctx, chromedp.Evaluate[bool](`(() => { const dt = new DataTransfer();
-			dt.items.add(new File([` + "`" + file + "`" + `], "wizards.csv", {type: "text/csv"}));
+			dt.items.add(new File([`+"`"+file+"`"+`], "wizards.csv", {type: "text/csv"}));
 			document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
 			return true; })()`))
 		do(t, ctx, chromedp.WaitVisible(css(".map-table select")))
