@@ -78,6 +78,7 @@ func TestKeyboardOnly(t *testing.T) {
 	key(t, ctx, "?")
 	do(t, ctx, chromedp.WaitVisible(css("#shortcuts")))
 	waitFocus(t, ctx, "#shortcuts *")
+	screenshot(t, ctx, "keyboard-shortcuts")
 	key(t, ctx, kb.Escape)
 	do(t, ctx, chromedp.WaitNotVisible(css("#shortcuts")))
 
@@ -163,8 +164,10 @@ func TestKeyboardOnly(t *testing.T) {
 	key(t, ctx, "kbd-bulk")
 	screenshot(t, ctx, "keyboard-bulk-tag")
 	key(t, ctx, kb.Enter)
-	do(t, ctx, chromedp.WaitNotVisible(css("#bulk-tag")))
-	get(t, ctx, chromedp.Poll[bool](`document.readyState === "complete" && !document.getElementById("bulk-tag").open`))
+	do(t, ctx, chromedp.WaitVisible(css(".toast"))) // shown by the page that reloads after the change
+	if s := textOf(t, ctx, ".toast"); s != "Tagged 3 customers." {
+		t.Fatalf("after the bulk tag the page says %q", s)
+	}
 	tagged := get(t, ctx, chromedp.Evaluate[[]string](`fetch("/api/v1/customers?tag=kbd-bulk&limit=10").then(r => r.json()).then(p => p.items.map(c => String(c.id)).sort())`, chromedp.EvalAwaitPromise))
 	want := append([]string(nil), ids...)
 	if fmt.Sprint(sorted(tagged)) != fmt.Sprint(sorted(want)) {

@@ -133,7 +133,12 @@ async function refreshRow(id) {
     const tpl = document.createElement("template");
     tpl.innerHTML = (await res.text()).trim();
     const fresh = tpl.content.firstElementChild;
-    if (fresh) { row.replaceWith(fresh); markRow(id); }
+    if (fresh) {
+      const focused = document.activeElement === row; // the drawer may have closed back to this row meanwhile
+      row.replaceWith(fresh);
+      if (focused) fresh.focus();
+      if (customerId() === id) markRow(id);
+    }
   }
 }
 
