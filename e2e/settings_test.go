@@ -53,7 +53,7 @@ func TestSettingsAdmin(t *testing.T) {
 	if toast := textOf(t, ctx, ".toast"); !strings.Contains(toast, "Contract tier") {
 		t.Fatalf("toast %q", toast)
 	}
-	if row := rowWith(t, ctx, "#fields", "contract_tier"); !strings.Contains(row, "Gold, Silver, Bronze") || !strings.Contains(row, "select") || !strings.Contains(row, "In use") {
+	if row := rowWith(t, ctx, "#fields", "contract_tier"); !strings.Contains(row, "Gold, Silver, Bronze") || !strings.Contains(row, "Select") || !strings.Contains(row, "In use") {
 		t.Fatalf("field row %q", row)
 	}
 	fieldRow := "#" + get(t, ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#fields tbody tr")].find(r => r.textContent.includes("contract_tier")).id`))

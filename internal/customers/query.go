@@ -41,7 +41,7 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	}
 	f.Q = strings.TrimSpace(v.Get("q"))
 	if len([]rune(f.Q)) > MaxQ {
-		fe.Add("q", "is longer than %d characters", MaxQ)
+		fe.Add("q", "The search is longer than %d characters.", MaxQ)
 	}
 
 	switch owner := strings.TrimSpace(v.Get("owner")); owner {
@@ -53,14 +53,14 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	default:
 		id, err := strconv.ParseInt(owner, 10, 64)
 		if err != nil || id <= 0 {
-			fe.Add("owner", "%q is not me, none or a user id", owner)
+			fe.Add("owner", "%q is not an owner: use me, none or a user's id.", owner)
 			break
 		}
 		if _, err := s.Store.GetUser(ctx, id); err != nil {
 			if !errors.Is(err, crm.ErrNotFound) {
 				return q, err
 			}
-			fe.Add("owner", "no user has the id %d", id)
+			fe.Add("owner", "No user has the id %d.", id)
 			break
 		}
 		f.Owner, f.OwnerID = "user", id
@@ -74,25 +74,25 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 		}
 	}
 	if len(f.Tags) > MaxTags {
-		fe.Add("tag", "at most %d tags", MaxTags)
+		fe.Add("tag", "Filter by at most %d tags.", MaxTags)
 	}
 	switch v.Get("tag_mode") {
 	case "", "any":
 	case "all":
 		f.TagsAll = true
 	default:
-		fe.Add("tag_mode", "%q is not any or all", v.Get("tag_mode"))
+		fe.Add("tag_mode", "Match any or all of the tags, not %q.", v.Get("tag_mode"))
 	}
 
 	if seg := strings.TrimSpace(v.Get("segment")); seg != "" {
 		id, err := strconv.ParseInt(seg, 10, 64)
 		if err != nil || id <= 0 {
-			fe.Add("segment", "%q is not a segment id", seg)
+			fe.Add("segment", "%q is not a segment.", seg)
 		} else if _, err := s.Store.GetSegment(ctx, id); err != nil {
 			if !errors.Is(err, crm.ErrNotFound) {
 				return q, err
 			}
-			fe.Add("segment", "no segment has the id %d", id)
+			fe.Add("segment", "No segment has the id %d; it may have been deleted.", id)
 		} else {
 			f.SegmentID = id
 		}
@@ -101,12 +101,12 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	if co := strings.TrimSpace(v.Get("company")); co != "" {
 		id, err := strconv.ParseInt(co, 10, 64)
 		if err != nil || id <= 0 {
-			fe.Add("company", "%q is not a company id", co)
+			fe.Add("company", "%q is not a company.", co)
 		} else if _, err := s.Store.GetCompany(ctx, id); err != nil {
 			if !errors.Is(err, crm.ErrNotFound) {
 				return q, err
 			}
-			fe.Add("company", "no company has the id %d", id)
+			fe.Add("company", "No company has the id %d.", id)
 		} else {
 			f.CompanyID = id
 		}
@@ -114,7 +114,7 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	for _, c := range splitList(v["country"]) {
 		code, err := crm.NormalizeCountry(c)
 		if err != nil {
-			fe.Add("country", "%q is not a country code", c)
+			fe.Add("country", "%q is not a country code or name.", c)
 			continue
 		}
 		f.Countries = append(f.Countries, code)
@@ -122,13 +122,13 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	for _, l := range splitList(v["language"]) {
 		code, err := crm.NormalizeLanguage(l)
 		if err != nil {
-			fe.Add("language", "%q is not a language code", l)
+			fe.Add("language", "%q is not a language code or name.", l)
 			continue
 		}
 		f.Languages = append(f.Languages, code)
 	}
 	if len(f.Countries) > MaxListVals || len(f.Languages) > MaxListVals {
-		fe.Add("country", "at most %d values", MaxListVals)
+		fe.Add("country", "Filter by at most %d countries or languages.", MaxListVals)
 	}
 
 	switch hi := v.Get("has_inbound"); hi {
@@ -138,14 +138,14 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	case "false", "no":
 		f.HasInbound = ptr(false)
 	default:
-		fe.Add("has_inbound", "%q is not true or false", hi)
+		fe.Add("has_inbound", "Has inbound is yes or no, not %q.", hi)
 	}
 
 	f.ScoreProduct = strings.TrimSpace(v.Get("score_product"))
 	f.ScoreMin = scoreParam(v, "score_min", &fe)
 	f.ScoreMax = scoreParam(v, "score_max", &fe)
 	if f.ScoreMin != nil && f.ScoreMax != nil && *f.ScoreMin > *f.ScoreMax {
-		fe.Add("score_min", "is greater than score_max (%d > %d)", *f.ScoreMin, *f.ScoreMax)
+		fe.Add("score_min", "The minimum score is higher than the maximum (%d > %d).", *f.ScoreMin, *f.ScoreMax)
 	}
 	if f.ScoreProduct != "" {
 		products, err := s.Store.ListProducts(ctx)
@@ -153,10 +153,10 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 			return q, err
 		}
 		if !slices.ContainsFunc(products, func(p crm.Product) bool { return p.Key == f.ScoreProduct }) {
-			fe.Add("score_product", "%q is not a product", f.ScoreProduct)
+			fe.Add("score_product", "%q is not a product.", f.ScoreProduct)
 		}
 	} else if f.ScoreMin != nil || f.ScoreMax != nil {
-		fe.Add("score_product", "say which product's score to filter on")
+		fe.Add("score_product", "Choose the product whose score to filter on.")
 	}
 
 	f.CreatedFrom = dateParam(v, "created_from", &fe)
@@ -164,7 +164,7 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 		end := to.AddDate(0, 0, 1) // inclusive date: up to the start of the next day
 		f.CreatedTo = &end
 		if f.CreatedFrom != nil && f.CreatedFrom.After(*to) {
-			fe.Add("created_from", "is after created_to")
+			fe.Add("created_from", "The first date is after the last date.")
 		}
 	}
 
@@ -176,7 +176,7 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 	case "all":
 		f.Archived = crm.ArchivedAll
 	default:
-		fe.Add("archived", "%q is not false, true or all", a)
+		fe.Add("archived", "Status is active, archived or all, not %q.", a)
 	}
 
 	for _, raw := range splitList(v["id"]) { // a selection
@@ -296,7 +296,7 @@ func scoreParam(v url.Values, key string, fe *crm.FieldErrors) *int {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 || n > 100 {
-		fe.Add(key, "%q is not a score from 0 to 100", s)
+		fe.Add(key, "%q is not a score: scores go from 0 to 100.", s)
 		return nil
 	}
 	return &n
@@ -309,7 +309,7 @@ func dateParam(v url.Values, key string, fe *crm.FieldErrors) *time.Time {
 	}
 	t, err := time.ParseInLocation(time.DateOnly, s, time.UTC)
 	if err != nil {
-		fe.Add(key, "%q is not a date (use YYYY-MM-DD)", s)
+		fe.Add(key, "%q is not a date (use YYYY-MM-DD).", s)
 		return nil
 	}
 	return &t

@@ -93,6 +93,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /crm/imports", page(w.Imports))
 	mux.Handle("GET /crm/imports/{id}", page(w.Imports))
 	mux.Handle("GET /settings", page(w.Settings))
+	mux.Handle("POST /settings/timezone", page(w.SaveTimezone))
 	mux.Handle("POST /settings/tokens", page(w.CreateToken))
 	mux.Handle("POST /settings/tokens/{id}/revoke", page(w.RevokeToken))
 	mux.Handle("POST /settings/users", page(w.AddUser))

@@ -165,7 +165,7 @@ type rowView struct {
 // fragment renders one named template of the customers page, without the layout.
 func (w *Web) fragment(rw http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
-	if err := w.pages["customers"].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := w.pagesIn(w.userLoc(r))["customers"].ExecuteTemplate(&buf, name, data); err != nil {
 		w.fail(rw, r, err)
 		return
 	}

@@ -28,6 +28,9 @@ type SettingsView struct {
 	// one field (the last admin, a member posting), shown atop its section.
 	Form  FormState
 	Alert Alert
+
+	Timezone      string // the user's chosen time zone; "" for the browser's
+	TimezoneError string
 }
 
 // FormState is a submitted form shown again: Kind names the form ("user",
@@ -117,6 +120,10 @@ func (w *Web) settings(rw http.ResponseWriter, r *http.Request, status int, v Se
 	}
 	v.Admin = u.IsAdmin()
 	v.FieldTypes = crm.FieldTypes
+	if v.Timezone, err = w.Store.GetUserPref(ctx, u.ID, prefTimezone); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	w.render(rw, r, status, "settings", Page{Title: "Settings", Nav: "settings", Content: v})
 }
 

@@ -15,10 +15,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	_ "time/tzdata" // users' time zones on machines without a zone database
 
 	"github.com/alexedwards/scs/v2"
 
@@ -51,13 +54,16 @@ type Web struct {
 	Deps
 	Now func() time.Time
 
-	pages  map[string]*template.Template
-	assets map[string]string // file name -> versioned URL
+	pages  map[string]*template.Template // never executed: cloned per time zone (pagesIn)
+	assets map[string]string             // file name -> versioned URL
+
+	zonesMu sync.Mutex
+	zones   map[string]map[string]*template.Template // time zone name -> pages showing times in it
 }
 
 // New parses every template and fingerprints the static files.
 func New(d Deps) (*Web, error) {
-	w := &Web{Deps: d, Now: time.Now, assets: map[string]string{}}
+	w := &Web{Deps: d, Now: time.Now, assets: map[string]string{}, zones: map[string]map[string]*template.Template{}}
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -82,9 +88,6 @@ func New(d Deps) (*Web, error) {
 			return u, nil
 		},
 		"initials":    crm.Initials,
-		"date":        func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"datetime":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"ago":         ago,
 		"thousands":   thousands,
 		"country":     crm.CountryName,
 		"language":    crm.LanguageName,
@@ -93,6 +96,12 @@ func New(d Deps) (*Web, error) {
 		"money":       money,
 		"list":        func(s ...string) []string { return s },
 		"customValue": customValue,
+	}
+	for k, f := range zoneFuncs(time.UTC) {
+		funcs[k] = f
+	}
+	for k, f := range crm.TemplateFuncs() {
+		funcs[k] = f
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
 	if err != nil {
@@ -141,7 +150,7 @@ type Page struct {
 
 // render writes a page; the status is sent only after the template succeeded.
 func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name string, p Page) {
-	t, ok := w.pages[name]
+	t, ok := w.pagesIn(w.userLoc(r))[name]
 	if !ok {
 		w.fail(rw, r, fmt.Errorf("no page template %q", name))
 		return
@@ -172,7 +181,77 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 // flash keeps a one-line message for the next page shown.
 func (w *Web) flash(r *http.Request, msg string) { w.Sessions.Put(r.Context(), "flash", msg) }
 
-func ago(t time.Time) string {
+// zoneFuncs are the template functions that show a time, in loc: one date
+// style everywhere (crm.DateLayout), in the reader's time zone.
+func zoneFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"date":     func(t time.Time) string { return crm.FormatDate(t, loc) },
+		"datetime": func(t time.Time) string { return crm.FormatDateTime(t, loc) },
+		"ago":      func(t time.Time) string { return ago(t, loc) },
+	}
+}
+
+// maxZones bounds the page sets kept, one per time zone in use.
+const maxZones = 64
+
+// pagesIn returns the page templates that show times in loc, cloned once
+// per zone from the parsed (never executed) templates and kept.
+func (w *Web) pagesIn(loc *time.Location) map[string]*template.Template {
+	w.zonesMu.Lock()
+	defer w.zonesMu.Unlock()
+	if set, ok := w.zones[loc.String()]; ok {
+		return set
+	}
+	if len(w.zones) >= maxZones {
+		if set, ok := w.zones["UTC"]; ok {
+			return set
+		}
+		loc = time.UTC
+	}
+	set := make(map[string]*template.Template, len(w.pages))
+	for name, t := range w.pages {
+		c, err := t.Clone()
+		if err != nil { // only after an execution, and the originals are never executed
+			panic(fmt.Sprintf("clone template %s: %v", name, err))
+		}
+		set[name] = c.Funcs(zoneFuncs(loc))
+	}
+	w.zones[loc.String()] = set
+	return set
+}
+
+// prefTimezone is the user preference naming the user's time zone; without
+// it, pages use the browser's (the tz cookie app.js keeps), else UTC.
+const prefTimezone = "timezone"
+
+// userLoc is the time zone the request's reader sees times in.
+func (w *Web) userLoc(r *http.Request) *time.Location {
+	if u := crm.UserFromContext(r.Context()); u != nil && w.Store != nil {
+		if name, err := w.Store.GetUserPref(r.Context(), u.ID, prefTimezone); err == nil && name != "" {
+			if loc, ok := loadZone(name); ok {
+				return loc
+			}
+		}
+	}
+	if c, err := r.Cookie("tz"); err == nil {
+		name, _ := url.QueryUnescape(c.Value)
+		if loc, ok := loadZone(name); ok {
+			return loc
+		}
+	}
+	return time.UTC
+}
+
+// loadZone loads an IANA zone name, refusing odd input ("Local", paths).
+func loadZone(name string) (*time.Location, bool) {
+	if name == "" || len(name) > 64 || name == "Local" || strings.Contains(name, "..") || strings.HasPrefix(name, "/") {
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	return loc, err == nil
+}
+
+func ago(t time.Time, loc *time.Location) string {
 	d := time.Since(t)
 	switch {
 	case d < time.Minute:
@@ -186,20 +265,11 @@ func ago(t time.Time) string {
 	case d < 30*24*time.Hour:
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}
-	return t.UTC().Format("2006-01-02")
+	return crm.FormatDate(t, loc)
 }
 
 // thousands writes 12345 as "12,345".
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + thousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func thousands(n int) string { return crm.Thousands(n) }
 
 // hue picks one of twelve stable colours for a name's initials disc.
 func hue(name string) int {

@@ -61,3 +61,40 @@ if (navToggle) {
     if (navOpen() && !e.target.closest("#nav-toggle") && (!e.target.closest("#sidenav") || e.target.closest("#sidenav a"))) setNav(false);
   });
 }
+// --- issue 17: keyboard and words -------------------------------------------------
+const typing = (t) => t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || t?.isContentEditable;
+
+// "?" (or the ? button of the top bar) lists the keyboard shortcuts.
+const shortcuts = document.getElementById("shortcuts");
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "?" || e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || document.querySelector("dialog[open]")) return;
+  e.preventDefault();
+  shortcuts?.showModal();
+});
+document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-shortcuts]")) shortcuts?.showModal();
+  else if (e.target.closest("#shortcuts [data-close]")) shortcuts.close();
+});
+
+// A contact field's example follows the channel chosen beside it.
+document.addEventListener("change", (e) => {
+  const s = e.target;
+  if (!(s instanceof HTMLSelectElement) || s.name !== "channel") return;
+  const input = s.form?.querySelector('input[name="contact"], input[name="value"]');
+  const example = s.selectedOptions[0]?.dataset.placeholder;
+  if (input && example) input.placeholder = example;
+});
+
+// Times are shown in the browser's time zone unless the user chose one in
+// Settings: the server reads it from this cookie.
+try {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (tz && !document.cookie.split("; ").includes(`tz=${encodeURIComponent(tz)}`)) {
+    document.cookie = `tz=${encodeURIComponent(tz)}; path=/; max-age=31536000; SameSite=Lax`;
+  }
+  const tzInput = document.getElementById("timezone");
+  if (tzInput) {
+    tzInput.placeholder = `Your browser's: ${tz}`;
+    document.getElementById("timezone-list").replaceChildren(...Intl.supportedValuesOf("timeZone").map((z) => new Option(z)));
+  }
+} catch { /* no Intl time zones: times stay in UTC */ }

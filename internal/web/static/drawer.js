@@ -101,6 +101,7 @@ async function loadCompany(id, from, { push = true } = {}) {
 function closeDrawer({ push = true } = {}) {
   if (!drawer || drawer.hidden) return;
   const id = customerId();
+  document.querySelector(`#customer-table tr[data-id="${id}"]`)?.focus(); // before the focused field goes away with the drawer
   drawer.hidden = true;
   drawer.innerHTML = "";
   markRow(0);
@@ -124,6 +125,8 @@ async function refresh() {
   if (!id) return;
   const tab = drawer.querySelector('[role=tab][aria-selected="true"]')?.dataset.tab;
   await loadCustomer(id, { push: false, tab });
+  // the control that had the focus may be gone (Claim, once claimed): the focus stays in the drawer
+  if (!document.activeElement || document.activeElement === document.body) drawer.querySelector("#drawer-name")?.focus();
   await refreshRow(id);
 }
 
@@ -139,7 +142,12 @@ async function refreshRow(id) {
     const tpl = document.createElement("template");
     tpl.innerHTML = (await res.text()).trim();
     const fresh = tpl.content.firstElementChild;
-    if (fresh) { row.replaceWith(fresh); markRow(id); }
+    if (fresh) {
+      const focused = document.activeElement === row; // the drawer may have closed back to this row meanwhile
+      row.replaceWith(fresh);
+      if (focused) fresh.focus();
+      if (customerId() === id) markRow(id);
+    }
   }
 }
 
@@ -152,7 +160,10 @@ if (drawer) {
     loadCustomer(Number(row.dataset.id));
   });
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && e.target.matches?.("#customer-table tr[data-id]")) { loadCustomer(Number(e.target.dataset.id)); return; }
+    if (e.key === "Enter" && e.target.matches?.("#customer-table tr[data-id]")) { // open it, and go into it
+      loadCustomer(Number(e.target.dataset.id)).then(() => drawer.querySelector("#drawer-name")?.focus());
+      return;
+    }
     if (e.key !== "Escape" || drawer.hidden) return;
     if (document.querySelector("dialog[open], details.popover[open]")) return; // Esc closes those first
     if (drawer.contains(e.target) && cancelEdit(e.target)) { e.preventDefault(); return; } // the first Esc cancels the edit
@@ -239,7 +250,7 @@ root?.addEventListener("click", async (e) => {
     if (!ok(status)) { showError(null, data?.error); return; }
     box.replaceChildren(...(data.items.length ? data.items : [null]).map((ev) => {
       const p = document.createElement("p");
-      p.textContent = ev ? `${new Date(ev.at).toLocaleString()}: ${ev.action}${ev.reason ? " (" + ev.reason + ")" : ""} by ${ev.by ? ev.by.name : "the system"}${ev.note ? " — “" + ev.note + "”" : ""}`
+      p.textContent = ev ? `${when(ev.at)}: ${actionWords[ev.action] || ev.action}${ev.reason ? " (" + (reasonWords[ev.reason] || ev.reason) + ")" : ""} by ${ev.by ? ev.by.name : "the system"}${ev.note ? " — “" + ev.note + "”" : ""}`
         : "Never suppressed.";
       return p;
     }));
@@ -673,3 +684,10 @@ function confirmDialog(title, text, okLabel) {
 document.addEventListener("click", (e) => {
   if (e.target.closest("dialog [data-close]")) e.target.closest("dialog").close();
 });
+
+// The words and the date style the pages use (crm/labels.go) for what the API answers in keys.
+const reasonWords = { unsubscribe: "Unsubscribed", bounce: "Bounced", complaint: "Marked as spam", manual: "Suppressed by hand", do_not_contact: "Do not contact" };
+const actionWords = { suppress: "Suppressed", unsuppress: "Suppression lifted" };
+function when(at) {
+  return new Date(at).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
