@@ -24,6 +24,7 @@ type Store interface {
 	CatalogStore
 	RecordStore
 	ImportStore
+	AvatarStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

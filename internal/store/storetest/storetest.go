@@ -52,6 +52,8 @@ func Run(t *testing.T, open Opener) {
 		{"ExportCustomers", testExport},
 		{"JobCheckpoint", testJobCheckpoint},
 		{"SegmentDeliveries", testDeliveries},
+		{"UserPasswordState", UserPasswordState},
+		{"AvatarCache", AvatarCache},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
