@@ -28,6 +28,10 @@ type SettingsView struct {
 	// one field (the last admin, a member posting), shown atop its section.
 	Form  FormState
 	Alert Alert
+
+	// ResetPassword is a temporary password an admin just made for
+	// ResetFor, shown once (like NewToken).
+	ResetPassword, ResetFor string
 }
 
 // FormState is a submitted form shown again: Kind names the form ("user",
@@ -91,7 +95,8 @@ func (SettingsView) HasOptions(t crm.FieldType) bool {
 
 // Settings shows the Settings page.
 func (w *Web) Settings(rw http.ResponseWriter, r *http.Request) {
-	v := SettingsView{NewToken: w.Sessions.PopString(r.Context(), "new_token")}
+	v := SettingsView{NewToken: w.Sessions.PopString(r.Context(), "new_token"),
+		ResetPassword: w.Sessions.PopString(r.Context(), "reset_password"), ResetFor: w.Sessions.PopString(r.Context(), "reset_for")}
 	w.settings(rw, r, http.StatusOK, v)
 }
 
