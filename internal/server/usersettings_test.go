@@ -217,3 +217,25 @@ func TestDeactivationEndsSessionsAndTokens(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomFieldKeyFromLabel(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		e.user("boss@example.com", crm.RoleAdmin)
+		b := e.signedIn("boss@example.com")
+		// no key typed (no JavaScript): the label's
+		if st, _, _ := b.post("/settings", "/settings/fields", url.Values{"label": {"Contract Tier (2026)"}, "type": {"text"}}); st != 303 {
+			t.Fatalf("add: %d", st)
+		}
+		fields, _ := db.ListCustomFields(t.Context(), true)
+		if len(fields) != 1 || fields[0].Key != "contract_tier_2026" {
+			t.Fatalf("fields %+v", fields)
+		}
+		// the same label again: the uniqueness error beside the key, what was typed kept
+		st, _, page := b.post("/settings", "/settings/fields", url.Values{"label": {"Contract tier 2026"}, "key": {""}, "type": {"text"}})
+		if st != 422 {
+			t.Fatalf("duplicate: %d", st)
+		}
+		mustContain(t, "duplicate key", page, `id="f-key-error"`, "already exists", `value="Contract tier 2026"`, `value="contract_tier_2026"`)
+	})
+}
