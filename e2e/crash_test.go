@@ -60,7 +60,7 @@ func (s *crashServer) start() {
 	t := s.t
 	t.Helper()
 	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--db", s.dsn, "--data-dir", s.dir)
-	cmd.Env = append(append(os.Environ(), "CRM_JOB_RESCUE_AFTER="+rescueAfter), s.env...)
+	cmd.Env = append(append(os.Environ(), "CRM_JOB_RESCUE_AFTER="+rescueAfter, "CRM_GRAVATAR_URL="+noGravatar()+"/avatar/"), s.env...)
 	s.stderr = &syncBuffer{}
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()

@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/acme/crm/internal/accounts"
+	"github.com/acme/crm/internal/avatars"
 	"github.com/acme/crm/internal/config"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
@@ -79,7 +81,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
-		TrustedProxies: proxies})
+		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log)})
 	if err != nil {
 		return err
 	}
@@ -142,4 +144,11 @@ func seedDemo(ctx context.Context, db *store.DB, acc *accounts.Service, stdout i
 	}
 	printStats(stdout, stats)
 	return nil
+}
+
+// avatarService builds the Gravatar cache of CRM_GRAVATAR / CRM_GRAVATAR_URL
+// (validated by config already).
+func avatarService(cfg config.Config, db crm.Store, log *slog.Logger) *avatars.Service {
+	on, _ := cfg.GravatarOn()
+	return avatars.New(db, on, cfg.GravatarURL, log)
 }

@@ -67,6 +67,9 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, patch("update-task", "/api/v1/tasks/{id}", "Edit or complete a task", "Records"), a.editTask)
 
 	huma.Register(h, patch("update-user", "/api/v1/users/{id}", "Change a user's name, role or active flag (admin only)", "Users"), a.patchUser)
+	huma.Register(h, patch("update-me", "/api/v1/me", "Change your own name", "Users"), a.patchMe)
+	huma.Register(h, action("reset-user-password", "/api/v1/users/{id}/reset-password",
+		"Give a user a temporary password, returned once; their sessions end and they choose a new one at sign-in (admin only)", "Users"), a.resetPassword)
 	huma.Register(h, post("create-product", "/api/v1/products", "Add a product (admin only)", "Catalog"), a.createProduct)
 	huma.Register(h, patch("update-product", "/api/v1/products/{id}", "Rename a product (admin only)", "Catalog"), a.patchProduct)
 	huma.Register(h, patch("update-custom-field", "/api/v1/custom-fields/{id}", "Edit or retire a custom field (admin only)", "Catalog"), a.patchCustomField)

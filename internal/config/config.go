@@ -42,11 +42,18 @@ type Config struct {
 	// CRM_IMPORT_UPLOAD_CAP: bytes the uploaded files of one user's
 	// unfinished imports may take on disk
 	ImportUploadCap int64
+	// CRM_GRAVATAR: on (default) or off. On, the server fetches customers'
+	// Gravatar pictures and serves them from our origin (GET /avatars/...);
+	// off, nobody asks Gravatar and pages show initials.
+	Gravatar string
+	// CRM_GRAVATAR_URL: where pictures are fetched (hash appended); tests
+	// point it at a local server. Default https://www.gravatar.com/avatar/.
+	GravatarURL string
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30, Gravatar: "on"}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -68,6 +75,8 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CRM_LOG_LEVEL", &c.LogLevel)
 	str("CRM_TRUSTED_PROXIES", &c.TrustedProxies)
 	str("CRM_SMTP_TLS", &c.SMTPTLS)
+	str("CRM_GRAVATAR", &c.Gravatar)
+	str("CRM_GRAVATAR_URL", &c.GravatarURL)
 	if v := getenv("CRM_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -145,6 +154,9 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 		"comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client (env CRM_TRUSTED_PROXIES)")
 	fs.Var(bytesValue{&c.ImportUploadCap}, "import-upload-cap",
 		"disk the uploads of one user's unfinished imports may take, like 2GiB; 0 for no cap (env CRM_IMPORT_UPLOAD_CAP)")
+	fs.StringVar(&c.Gravatar, "gravatar", c.Gravatar,
+		"on: customers' Gravatar pictures, fetched and cached by the server; off: initials only, Gravatar never asked (env CRM_GRAVATAR)")
+	fs.StringVar(&c.GravatarURL, "gravatar-url", c.GravatarURL, "where Gravatar pictures are fetched from (env CRM_GRAVATAR_URL)")
 }
 
 // ErrUsage marks a command line that could not be parsed.
@@ -205,6 +217,14 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("smtp tls: %q is not starttls, opportunistic or none", c.SMTPTLS))
 	}
+	if _, err := c.GravatarOn(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.GravatarURL != "" {
+		if u, err := url.Parse(c.GravatarURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			errs = append(errs, fmt.Errorf("gravatar-url: %q is not an http(s) URL without a query", c.GravatarURL))
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -228,6 +248,17 @@ func (c Config) TrustedProxyList() ([]netip.Prefix, error) {
 		}
 	}
 	return out, nil
+}
+
+// GravatarOn reads CRM_GRAVATAR: on (also true, 1, yes) or off (false, 0, no).
+func (c Config) GravatarOn() (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(c.Gravatar)) {
+	case "on", "true", "1", "yes", "":
+		return true, nil
+	case "off", "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("gravatar: %q is neither on nor off", c.Gravatar)
 }
 
 // SMTP TLS modes (CRM_SMTP_TLS).

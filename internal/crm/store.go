@@ -25,6 +25,7 @@ type Store interface {
 	RecordStore
 	ImportStore
 	BulkUndoStore
+	AvatarStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

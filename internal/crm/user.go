@@ -23,6 +23,12 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
+	// MustChangePassword is set by an admin's reset: the temporary password
+	// signs in only to the page that replaces it.
+	MustChangePassword bool `json:"must_change_password"`
+	// SessionVersion is raised by a password change or reset; a session
+	// begun under an older version is over.
+	SessionVersion int64 `json:"-"`
 }
 
 // IsAdmin reports whether the user has the admin role.
@@ -41,6 +47,10 @@ type UserPatch struct {
 	Role         *Role
 	Active       *bool
 	PasswordHash *string
+	// MustChangePassword sets or clears the forced change at next sign-in.
+	MustChangePassword *bool
+	// EndSessions raises SessionVersion, ending every session of the user.
+	EndSessions bool
 }
 
 // APIToken is a personal bearer token; only its SHA-256 hash is stored.

@@ -139,6 +139,9 @@ func (s *Service) CreateCustomField(ctx context.Context, actor *crm.User, f crm.
 	}
 	var fe crm.FieldErrors
 	f.Key, f.Label = strings.TrimSpace(f.Key), strings.TrimSpace(f.Label)
+	if f.Key == "" { // no key typed: the label's (the form fills it in as the label is typed)
+		f.Key = FieldKeyFromLabel(f.Label)
+	}
 	if !fieldKeyRe.MatchString(f.Key) {
 		fe.Add("key", "Use 1-40 lower-case letters, digits and _, starting with a letter.")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/api"
+	"github.com/acme/crm/internal/avatars"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
@@ -37,6 +38,9 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
 	// client (CRM_TRUSTED_PROXIES), for sign-in throttling.
 	TrustedProxies []netip.Prefix
+	// Avatars fetches and caches Gravatar pictures for GET /avatars/{hash};
+	// nil answers every one with "none" (initials).
+	Avatars *avatars.Service
 }
 
 // New returns the whole HTTP handler.
@@ -54,7 +58,7 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars})
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +85,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /{$}", page(func(rw http.ResponseWriter, r *http.Request) {
 		http.Redirect(rw, r, "/crm/customers", http.StatusSeeOther)
 	}))
+	mux.Handle("GET /avatars/{hash}", page(w.Avatar)) // our origin's copy of a Gravatar picture
 	mux.Handle("GET /crm/customers", page(w.CustomerList))
 	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
 	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
@@ -98,6 +103,10 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /settings/tokens/{id}/revoke", page(w.RevokeToken))
 	mux.Handle("POST /settings/users", page(w.AddUser))
 	mux.Handle("POST /settings/users/{id}", page(w.ChangeUser))
+	mux.Handle("POST /settings/users/{id}/reset-password", page(w.ResetPassword))
+	mux.Handle("POST /settings/account", page(w.RenameSelf))
+	mux.Handle("GET /settings/password", page(w.PasswordPage))
+	mux.Handle("POST /settings/password", page(w.ChangePassword))
 	mux.Handle("POST /settings/products", page(w.AddProduct))
 	mux.Handle("POST /settings/products/{id}", page(w.RenameProduct))
 	mux.Handle("POST /settings/fields", page(w.AddCustomField))
@@ -164,7 +173,7 @@ func securityHeaders(next http.Handler, https bool) http.Handler {
 			h.Set("Cache-Control", "no-store")
 		}
 		if !strings.HasPrefix(r.URL.Path, "/api/") {
-			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https://www.gravatar.com data:; "+
+			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "+
 				"style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 		}
 		next.ServeHTTP(w, r)

@@ -19,10 +19,18 @@ func (w *Web) SessionUser(next http.Handler) http.Handler {
 		if id := w.Sessions.GetInt64(r.Context(), sessionUser); id != 0 {
 			u, err := w.Store.GetUser(r.Context(), id)
 			switch {
-			case err == nil && u.Active:
+			case err == nil && u.Active && u.SessionVersion == w.Sessions.GetInt64(r.Context(), sessionVersion):
+				if u.MustChangePassword && !forcedChangeAllows(r) {
+					// a temporary password opens the page that replaces it, nothing else
+					if strings.HasPrefix(r.URL.Path, "/api/") {
+						break // anonymous to the API: 401
+					}
+					http.Redirect(rw, r, passwordPath, http.StatusSeeOther)
+					return
+				}
 				r = r.WithContext(crm.ContextWithUser(r.Context(), u))
 			case err == nil || errors.Is(err, crm.ErrNotFound):
-				// deactivated or gone: the session ends here
+				// deactivated, gone, or signed out by a password change: the session ends here
 				_ = w.Sessions.Destroy(r.Context())
 			default:
 				w.fail(rw, r, err)
@@ -121,6 +129,7 @@ func (w *Web) startSession(rw http.ResponseWriter, r *http.Request, u *crm.User,
 		return
 	}
 	w.Sessions.Put(r.Context(), sessionUser, u.ID)
+	w.Sessions.Put(r.Context(), sessionVersion, u.SessionVersion)
 	w.Sessions.Remove(r.Context(), csrfKey)
 	http.Redirect(rw, r, next, http.StatusSeeOther)
 }

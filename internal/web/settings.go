@@ -31,6 +31,9 @@ type SettingsView struct {
 
 	Timezone      string // the user's chosen time zone; "" for the browser's
 	TimezoneError string
+	// ResetPassword is a temporary password an admin just made for
+	// ResetFor, shown once (like NewToken).
+	ResetPassword, ResetFor string
 }
 
 // FormState is a submitted form shown again: Kind names the form ("user",
@@ -94,7 +97,8 @@ func (SettingsView) HasOptions(t crm.FieldType) bool {
 
 // Settings shows the Settings page.
 func (w *Web) Settings(rw http.ResponseWriter, r *http.Request) {
-	v := SettingsView{NewToken: w.Sessions.PopString(r.Context(), "new_token")}
+	v := SettingsView{NewToken: w.Sessions.PopString(r.Context(), "new_token"),
+		ResetPassword: w.Sessions.PopString(r.Context(), "reset_password"), ResetFor: w.Sessions.PopString(r.Context(), "reset_for")}
 	w.settings(rw, r, http.StatusOK, v)
 }
 

@@ -46,6 +46,9 @@ func (w *Web) AddCustomField(rw http.ResponseWriter, r *http.Request) {
 		"type":    r.PostFormValue("type"),
 		"options": r.PostFormValue("options"),
 	}}
+	if strings.TrimSpace(f.Values["key"]) == "" { // shown again with the key the label gave
+		f.Values["key"] = customers.FieldKeyFromLabel(f.Values["label"])
+	}
 	cf, err := w.Customers.CreateCustomField(r.Context(), crm.UserFromContext(r.Context()), crm.CustomField{
 		Key: f.Values["key"], Label: f.Values["label"], Type: crm.FieldType(f.Values["type"]), Options: splitOptions(f.Values["options"]),
 	})

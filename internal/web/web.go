@@ -26,6 +26,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/acme/crm/internal/accounts"
+	"github.com/acme/crm/internal/avatars"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/outreach"
@@ -47,6 +48,8 @@ type Deps struct {
 	Log       *slog.Logger
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (ClientIP).
 	TrustedProxies []netip.Prefix
+	// Avatars serves customers' pictures from our origin; nil: initials only.
+	Avatars *avatars.Service
 }
 
 // Web serves the pages.
@@ -96,6 +99,7 @@ func New(d Deps) (*Web, error) {
 		"money":       money,
 		"list":        func(s ...string) []string { return s },
 		"customValue": customValue,
+		"avatarSrc":   w.avatarSrc,
 	}
 	for k, f := range zoneFuncs(time.UTC) {
 		funcs[k] = f

@@ -9,11 +9,11 @@ import (
 	"github.com/acme/crm/internal/crm"
 )
 
-const userCols = `id, email, name, role, password_hash, active, created_at, updated_at`
+const userCols = `id, email, name, role, password_hash, active, created_at, updated_at, must_change_password, session_version`
 
 func scanUser(row interface{ Scan(...any) error }) (*crm.User, error) {
 	var u crm.User
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.CreatedAt, &u.UpdatedAt, &u.MustChangePassword, &u.SessionVersion); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
@@ -80,8 +80,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p crm.UserPatch, now t
 		res, err := tx.wq().ExecContext(ctx,
 			`UPDATE users SET name = COALESCE($2, name), role = COALESCE($3, role),
 			        active = COALESCE($4, active), password_hash = COALESCE($5, password_hash), updated_at = $6,
-			        name_key = COALESCE($7, name_key)
-			 WHERE id = $1`, id, p.Name, role, p.Active, p.PasswordHash, ts(now), key)
+			        name_key = COALESCE($7, name_key),
+			        must_change_password = COALESCE($8, must_change_password),
+			        session_version = session_version + CASE WHEN $9 THEN 1 ELSE 0 END
+			 WHERE id = $1`, id, p.Name, role, p.Active, p.PasswordHash, ts(now), key, p.MustChangePassword, p.EndSessions)
 		if err := mustAffect(res, err, "user"); err != nil {
 			return err
 		}
@@ -108,11 +110,13 @@ func (s *Store) UserByTokenHash(ctx context.Context, hash []byte, now time.Time)
 	var tokenID int64
 	var lastUsed sql.NullTime
 	row := s.rq().QueryRowContext(ctx,
-		`SELECT t.id, t.last_used_at, u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at, u.updated_at
+		`SELECT t.id, t.last_used_at, u.id, u.email, u.name, u.role, u.password_hash, u.active, u.created_at, u.updated_at,
+		        u.must_change_password, u.session_version
 		 FROM api_tokens t JOIN users u ON u.id = t.user_id
 		 WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active`, hash)
 	var u crm.User
-	if err := row.Scan(&tokenID, &lastUsed, &u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.CreatedAt, &u.UpdatedAt); err != nil {
+	if err := row.Scan(&tokenID, &lastUsed, &u.ID, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.Active, &u.CreatedAt, &u.UpdatedAt,
+		&u.MustChangePassword, &u.SessionVersion); err != nil {
 		return nil, notFound(err, "token")
 	}
 	// Record use at most once a minute: a busy integration must not turn every read into a write.

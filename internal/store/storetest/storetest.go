@@ -56,6 +56,8 @@ func Run(t *testing.T, open Opener) {
 		{"SegmentDeliveries", testDeliveries},
 		{"BulkUndo", testBulkUndo},
 		{"DuplicatePairs", DuplicatePairs},
+		{"UserPasswordState", UserPasswordState},
+		{"AvatarCache", AvatarCache},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,11 @@ document.addEventListener("load", (e) => {
 document.addEventListener("error", (e) => {
   if (e.target instanceof HTMLImageElement && e.target.parentElement?.classList.contains("avatar")) e.target.remove();
 }, true);
+// Pictures from our own origin (often cached) may have loaded, or ended
+// without one (204), before this module ran and heard of it.
+document.querySelectorAll(".avatar img").forEach((i) => {
+  if (i.complete) i.naturalWidth ? i.classList.add("loaded") : i.remove();
+});
 
 // --- keyboard: j/k move the row focus -----------------------------------------
 const rows = () => [...document.querySelectorAll("#customer-table tbody tr")];

@@ -60,3 +60,21 @@ if (type && options) {
   type.addEventListener("change", sync);
   sync();
 }
+
+// --- issue 17 item 6: a custom field's key follows its label as it is typed
+// (the rules of customers.FieldKeyFromLabel: accents dropped, lower case,
+// other characters one "_", "f_" before a digit, at most 40), until the key
+// is edited by hand; emptied again, it follows the label again.
+export function keyFromLabel(label) {
+  let key = label.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
+  if (/^[0-9]/.test(key)) key = "f_" + key;
+  return key.slice(0, 40).replace(/_+$/, "");
+}
+const fieldLabel = document.getElementById("f-label");
+const fieldKey = document.getElementById("f-key");
+if (fieldLabel && fieldKey) {
+  let auto = fieldKey.value === "" || fieldKey.value === keyFromLabel(fieldLabel.value);
+  fieldLabel.addEventListener("input", () => { if (auto) fieldKey.value = keyFromLabel(fieldLabel.value); });
+  fieldKey.addEventListener("input", () => { auto = fieldKey.value === ""; });
+}

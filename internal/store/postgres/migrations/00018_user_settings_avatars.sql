@@ -1,0 +1,20 @@
+-- +goose Up
+-- Issue 17, items 6 and 7.
+-- must_change_password: an admin's reset gives a temporary password that
+-- must be replaced at the next sign-in.
+-- session_version: each session remembers the version it began with; a
+-- password change (or reset) raises it, which ends every other session.
+ALTER TABLE users ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN session_version bigint NOT NULL DEFAULT 0;
+
+-- Gravatar pictures fetched by the server (GET /avatars/{hash}), so the
+-- browser never asks a third party; bytes NULL records that there is none.
+CREATE TABLE avatar_cache (
+    hash         text PRIMARY KEY,
+    fetched_at   timestamptz NOT NULL,
+    content_type text NOT NULL DEFAULT '',
+    bytes        bytea
+);
+
+-- +goose Down
+SELECT 'down migrations are not supported: restore a backup instead';
