@@ -113,7 +113,7 @@ func TestSuppressionInTheDrawer(t *testing.T) {
 		chromedp.Click(css(`#suppress-dialog button[type=submit]`)),
 	)
 	present(t, ctx, "#drawer .contact:first-child .suppressed-by")
-	if s := textOf(t, ctx, "#drawer .contact:first-child .suppressed-by"); !strings.Contains(s, "unsubscribe") || !strings.Contains(s, "Asked on the phone") {
+	if s := textOf(t, ctx, "#drawer .contact:first-child .suppressed-by"); !strings.Contains(s, "Unsubscribed") || !strings.Contains(s, "Asked on the phone") {
 		t.Fatalf("suppression shown as %q", s)
 	}
 	screenshot(t, ctx, "contact-suppressed")
@@ -139,7 +139,7 @@ func TestSuppressionInTheDrawer(t *testing.T) {
 	menu(t, ctx, "#drawer .contact:first-child .contact-menu summary", "#drawer .contact:first-child [data-history]")
 	get(t, ctx, chromedp.Poll[bool](`!document.querySelector("#drawer .contact:first-child .history").hidden`))
 	h := textOf(t, ctx, "#drawer .contact:first-child .history")
-	if !strings.Contains(h, "suppress (unsubscribe)") || !strings.Contains(h, "unsuppress") || !strings.Contains(h, "Re-subscribed in writing") {
+	if !strings.Contains(h, "Suppressed (Unsubscribed)") || !strings.Contains(h, "Suppression lifted") || !strings.Contains(h, "Re-subscribed in writing") {
 		t.Fatalf("history %q", h)
 	}
 	screenshot(t, ctx, "suppression-history")

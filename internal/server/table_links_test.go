@@ -131,6 +131,9 @@ func TestEveryTableLinkKeepsTheFilter(t *testing.T) {
 						t.Fatalf("link %q (%s): %q is not a list parameter", l.href, l.class, k)
 					}
 				}
+				if strings.Contains(l.class, "sort") && q.Get("sort") == "score" && !view.Has("score_product") {
+					q.Del("score_product") // a Score header names the product it sorts by; no score range is on
+				}
 				got := filterPairs(q)
 				switch {
 				case l.u.Path == "/api/v1/customers/export.csv":

@@ -54,7 +54,7 @@ func TestWordsPeopleUse(t *testing.T) {
 			t.Fatalf("drawer page: %d", st)
 		}
 		seen := visibleText(page)
-		mustContain(t, "drawer", seen, "Suppressed: Do not contact", "E-mail", "Phone", "LinkedIn", "Admin")
+		mustContain(t, "drawer", seen, "Suppressed (Do not contact)", "E-mail", "Phone", "LinkedIn", "Admin")
 		mustContain(t, "drawer", html.UnescapeString(page), `value="+49 30 12345678"`) // the phone field, in international format
 		for _, key := range []string{"do_not_contact", "linkedin ", " email ", "+493012345678"} {
 			if strings.Contains(seen, key) {
