@@ -163,6 +163,7 @@ func (fx *fixtures) queries() []query {
 		{name: "sort=score", params: vals("sort", "score")},
 		{name: "sort=-score", params: vals("sort", "-score")},
 		{name: "sort=-score&owner=me", params: vals("sort", "-score", "owner", "me")},
+		{name: "sort=score&owner=me", params: vals("sort", "score", "owner", "me")},
 		{name: "sort=company&country=DE", params: vals("sort", "company", "country", "DE")},
 		{name: "sort=email (empties last)", params: vals("sort", "email")},
 		{name: "sort=-country", params: vals("sort", "-country")},
