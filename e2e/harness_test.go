@@ -103,6 +103,7 @@ func serve(t *testing.T, args ...string) string {
 			t.Error("the server did not stop within 10 s of SIGINT")
 		}
 	})
+	t.Cleanup(func() { sealGuard(t) }) // runs before the stop above (cleanups run last first)
 	urlc := make(chan string, 1)
 	ended := make(chan struct{})
 	go func() {
@@ -178,6 +179,8 @@ func browser(t *testing.T, allowed ...allowance) context.Context {
 func guardedBrowser(t *testing.T, allowed ...allowance) (context.Context, *guard) {
 	t.Helper()
 	g := &guard{allowed: allowed, always: everywhere, changed: make(chan struct{}, 1)}
+	guards.Store(t, g)
+	t.Cleanup(func() { guards.Delete(t) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.NoSandbox,
@@ -242,6 +245,22 @@ type guard struct {
 	failedID map[network.RequestID]bool   // requests already reported
 	lines    []guardLine
 	changed  chan struct{} // a line was added
+	sealed   bool          // the test has ended and its server is stopping: nothing more counts
+}
+
+// guards are the guards of the running tests, so that serve can seal a
+// test's guard before it stops the server: a picture still loading then
+// fails for the stop, not for the product.
+var guards sync.Map // *testing.T -> *guard
+
+// sealGuard stops counting the page errors of t's browser.
+func sealGuard(t *testing.T) {
+	if g, ok := guards.Load(t); ok {
+		g := g.(*guard)
+		g.mu.Lock()
+		g.sealed = true
+		g.mu.Unlock()
+	}
 }
 
 // guardLine is one error; a note of the browser's log about a request says
@@ -252,6 +271,9 @@ type guardLine struct {
 }
 
 func (g *guard) add(text string, request network.RequestID) {
+	if g.sealed {
+		return
+	}
 	g.lines = append(g.lines, guardLine{text, request})
 	select {
 	case g.changed <- struct{}{}:
