@@ -93,14 +93,17 @@ func TestSearchTagsUnderLinguisticCollation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(context.Background())
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "crm_test_icu_" + hex.EncodeToString(b)
 	if _, err := admin.Exec(t.Context(), "CREATE DATABASE "+name+" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"); err != nil {
+		admin.Close(context.Background())
 		t.Skipf("no ICU collation on this server: %v", err)
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	t.Cleanup(func() { // after the store below is closed; the admin connection is kept open for it
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close(context.Background())
+	})
 	u, err := url.Parse(server)
 	if err != nil {
 		t.Fatal(err)
