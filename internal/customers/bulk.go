@@ -181,17 +181,8 @@ func (s *Service) Bulk(ctx context.Context, actor *crm.User, req BulkRequest, on
 			}
 			return nil
 		})
-		if err != nil {
-			before.Skips = res.Skips
-			*res = before // rolled back: counted as not done
+		if err := afterChunk(res, before, skips, err, onChunk); err != nil {
 			return res, err
-		}
-		if onChunk != nil {
-			if err := onChunk(*res, skips); err != nil {
-				return res, err
-			}
-		} else {
-			res.Skips = append(res.Skips, skips...)
 		}
 	}
 }
@@ -516,4 +507,20 @@ func changedMeanwhile(actor *crm.User, was, now crm.CustomerState) string {
 		return "claimed by " + now.Owner.Name + " meanwhile"
 	}
 	return "changed meanwhile"
+}
+
+// afterChunk settles one chunk of a bulk action or an undo: a chunk whose
+// transaction failed was rolled back and counts as not done; a committed
+// one hands its skips to onChunk, or keeps them in res when there is none.
+func afterChunk(res *BulkResult, before BulkResult, skips []Skip, err error, onChunk func(BulkResult, []Skip) error) error {
+	if err != nil {
+		before.Skips = res.Skips
+		*res = before
+		return err
+	}
+	if onChunk != nil {
+		return onChunk(*res, skips)
+	}
+	res.Skips = append(res.Skips, skips...)
+	return nil
 }

@@ -166,17 +166,8 @@ func (s *Service) Undo(ctx context.Context, actor *crm.User, req UndoRequest, on
 			}
 			return nil
 		})
-		if err != nil {
-			before.Skips = res.Skips
-			*res = before
+		if err := afterChunk(res, before, skips, err, onChunk); err != nil {
 			return res, err
-		}
-		if onChunk != nil {
-			if err := onChunk(*res, skips); err != nil {
-				return res, err
-			}
-		} else {
-			res.Skips = append(res.Skips, skips...)
 		}
 	}
 }
