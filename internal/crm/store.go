@@ -315,6 +315,17 @@ type ImportStore interface {
 	ExpireImport(ctx context.Context, id int64, staleBefore, now time.Time, reason string) (bool, error)
 	// ForgetImportFile records that an ended import's file was deleted (path "").
 	ForgetImportFile(ctx context.Context, id int64) error
+
+	// Uploads are kept in the database in chunks, so that every process on
+	// one database can read an upload made through another.
+	// PutUploadChunk stores chunk seq (from 0) of an upload.
+	PutUploadChunk(ctx context.Context, uploadID string, seq int, data []byte, now time.Time) error
+	// UploadChunk returns chunk seq of an upload; ErrNotFound past its end.
+	UploadChunk(ctx context.Context, uploadID string, seq int) ([]byte, error)
+	// DeleteUpload deletes every chunk of an upload.
+	DeleteUpload(ctx context.Context, uploadID string) error
+	// UploadsBefore lists the uploads whose last chunk was stored before t.
+	UploadsBefore(ctx context.Context, t time.Time) ([]string, error)
 	// ImportMatches maps normalised e-mails to the active customer holding
 	// each (the lowest id when several do).
 	ImportMatches(ctx context.Context, emails []string) (map[string]int64, error)

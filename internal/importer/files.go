@@ -2,8 +2,11 @@ package importer
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -28,15 +31,123 @@ const UploadTTL = 24 * time.Hour
 // expiredReason is the error shown on an upload that expired.
 const expiredReason = "The upload was not submitted within a day of its last change, so its file was deleted; upload the file again to import it."
 
-// uploadDir is where uploads are kept.
+// An upload is kept in the database in chunks (upload_chunks), so that every
+// process on one database can map, preview and run an import uploaded
+// through another; imports.path then reads "upload:<id>". Each process keeps
+// a copy in its upload folder as a cache: the readers seek in a local file.
+const (
+	storedPrefix = "upload:"
+	chunkSize    = 4 << 20
+)
+
+// errUploadGone is the error of an import whose stored file was deleted.
+var errUploadGone = crm.Invalid("file", "The uploaded file of this import is no longer kept; upload it again.")
+
+// uploadDir is where uploads are kept (and cached).
 func (s *Service) uploadDir() string { return filepath.Join(s.Dir, "imports") }
 
-// owned reports whether path is a file the service stored (an upload), as
-// opposed to a file the command line imports where it is, which is the
+// storedID returns the upload id of a path kept in the database.
+func storedID(path string) (string, bool) {
+	id, ok := strings.CutPrefix(path, storedPrefix)
+	return id, ok && id != ""
+}
+
+// cachePath is where this process keeps its copy of a stored upload.
+func (s *Service) cachePath(id string) string {
+	return filepath.Join(s.uploadDir(), "upload-"+id+".csv")
+}
+
+// owned reports whether path is a file the service stored (an upload, in
+// the database or, before uploads were kept there, in the upload folder),
+// as opposed to a file the command line imports where it is, which is the
 // user's own and never deleted.
 func (s *Service) owned(path string) bool {
+	if _, ok := storedID(path); ok {
+		return true
+	}
 	return path != "" && filepath.Clean(filepath.Dir(path)) == filepath.Clean(s.uploadDir()) &&
 		strings.HasPrefix(filepath.Base(path), "upload-")
+}
+
+// store copies a local file into the database in chunks and returns the
+// id of the upload.
+func (s *Service) store(ctx context.Context, path string) (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(b)
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	buf := make([]byte, chunkSize)
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(f, buf)
+		if n > 0 {
+			if err := s.Store.PutUploadChunk(ctx, id, seq, buf[:n], s.now()); err != nil {
+				return id, err
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return id, nil
+		}
+		if err != nil {
+			return id, err
+		}
+	}
+}
+
+// local returns a local path holding an import's file: the file itself
+// (the command line's), or this process's copy of a stored upload, fetched
+// from the database when this process does not have it yet.
+func (s *Service) local(ctx context.Context, j *crm.ImportJob) (string, error) {
+	id, ok := storedID(j.Path)
+	if !ok {
+		return j.Path, nil
+	}
+	p := s.cachePath(id)
+	if st, err := os.Stat(p); err == nil && st.Size() == j.Size {
+		return p, nil
+	}
+	if err := os.MkdirAll(s.uploadDir(), 0o750); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(s.uploadDir(), "fetch-*.part")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	var n int64
+	for seq := 0; ; seq++ {
+		b, err := s.Store.UploadChunk(ctx, id, seq)
+		if errors.Is(err, crm.ErrNotFound) {
+			break
+		}
+		if err == nil {
+			_, err = f.Write(b)
+			n += int64(len(b))
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			return "", err
+		}
+	}
+	err = f.Close()
+	if err == nil && n != j.Size {
+		err = errUploadGone
+	}
+	if err == nil {
+		// a rename is atomic: a reader beside this one sees a whole file or none
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return p, nil
 }
 
 // release deletes the file of an ended import (when it is an upload) and
@@ -45,7 +156,14 @@ func (s *Service) release(ctx context.Context, j *crm.ImportJob) error {
 	if j.Path == "" {
 		return nil
 	}
-	if s.owned(j.Path) {
+	if id, ok := storedID(j.Path); ok {
+		if err := s.Store.DeleteUpload(ctx, id); err != nil {
+			return err
+		}
+		if err := os.Remove(s.cachePath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	} else if s.owned(j.Path) {
 		if err := os.Remove(j.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -172,9 +290,27 @@ func (s *Service) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keep := map[string]bool{}
+	keep, keepIDs := map[string]bool{}, map[string]bool{}
 	for _, j := range held {
-		keep[filepath.Clean(j.Path)] = true
+		if id, ok := storedID(j.Path); ok {
+			keepIDs[id] = true
+			keep[filepath.Clean(s.cachePath(id))] = true
+		} else {
+			keep[filepath.Clean(j.Path)] = true
+		}
+	}
+	// stored uploads that no import holds, a day old: left by a crash
+	// between storing an upload and recording its import
+	ids, err := s.Store.UploadsBefore(ctx, stale)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !keepIDs[id] {
+			if err := s.Store.DeleteUpload(ctx, id); err != nil {
+				return err
+			}
+		}
 	}
 	es, err := os.ReadDir(s.uploadDir())
 	if errors.Is(err, fs.ErrNotExist) {
@@ -185,19 +321,45 @@ func (s *Service) Sweep(ctx context.Context) error {
 	}
 	for _, e := range es {
 		p := filepath.Join(s.uploadDir(), e.Name())
-		if !e.Type().IsRegular() || !s.owned(p) || keep[filepath.Clean(p)] {
+		name := e.Name()
+		if !e.Type().IsRegular() || keep[filepath.Clean(p)] ||
+			!(strings.HasPrefix(name, "upload-") || strings.HasPrefix(name, "fetch-")) {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || !info.ModTime().Before(stale) {
+		if err != nil {
 			continue
 		}
-		// a stray upload is a day old: no import can be about to hold it
+		// a copy of a stored upload that no import holds any more (ended
+		// through another process) goes after an hour; any other stray
+		// file after a day, when no import can be about to hold it
+		cutoff := stale
+		if isCacheName(name) {
+			cutoff = now.Add(-time.Hour)
+		}
+		if !info.ModTime().Before(cutoff) {
+			continue
+		}
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
 	return nil
+}
+
+// isCacheName reports whether a file name is that of a copy of a stored
+// upload ("upload-" + 32 hex digits + ".csv").
+func isCacheName(name string) bool {
+	id, ok := strings.CutPrefix(name, "upload-")
+	if !ok {
+		return false
+	}
+	id, ok = strings.CutSuffix(id, ".csv")
+	if !ok || len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
 }
 
 // Clean sweeps now and then every interval until ctx ends.

@@ -99,13 +99,18 @@ func TestFinishedImportsDeleteTheirFile(t *testing.T) {
 		if _, err := s.Submit(ctx, u, j.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(j.Path, nil, 0o600); err != nil {
+		// its stored copy is gone (and so is this process's cache of it)
+		id, _ := storedID(j.Path)
+		if err := db.DeleteUpload(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(s.cachePath(id)); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Run(ctx, j.ID, nil); err != nil {
 			t.Fatal(err)
 		}
-		if j, _ = db.GetImport(ctx, j.ID); j.Status != crm.ImportFailed {
+		if j, _ = db.GetImport(ctx, j.ID); j.Status != crm.ImportFailed || !strings.Contains(j.Error, "no longer kept") {
 			t.Fatalf("%+v", j)
 		}
 		if got := uploads(t, s); len(got) != 0 {
@@ -180,19 +185,32 @@ func TestSweepExpiresUnsubmittedUploads(t *testing.T) {
 		if err := s.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := uploads(t, s), []string{filepath.Base(old.Path), filepath.Base(touched.Path), "upload-fresh.csv"}; !sameFiles(got, want) {
+		// a stored upload that no import holds (a crash between storing it and
+		// recording its import), and one being stored now
+		if err := db.PutUploadChunk(ctx, "stray", 0, []byte("x"), now.Add(-25*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PutUploadChunk(ctx, "storing", 0, []byte("x"), now); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := uploads(t, s), []string{cacheName(s, old), cacheName(s, touched), "upload-fresh.csv"}; !sameFiles(got, want) {
 			t.Fatalf("after 23 hours: %q, want %q", got, want)
 		}
 		now = now.Add(2 * time.Hour)
 		if err := s.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := uploads(t, s), []string{filepath.Base(touched.Path), "upload-fresh.csv"}; !sameFiles(got, want) {
+		if got, want := uploads(t, s), []string{cacheName(s, touched), "upload-fresh.csv"}; !sameFiles(got, want) {
 			t.Fatalf("after 25 hours: %q, want %q", got, want)
 		}
 		j, err := s.Get(ctx, u, old.ID)
 		if err != nil || j.Status != crm.ImportCanceled || !strings.Contains(j.Error, "not submitted within a day") || j.Path != "" {
 			t.Fatalf("the expired import: %+v %v", j, err)
+		}
+		for id, kept := range map[string]bool{stored(old): false, stored(ended): false, stored(touched): true, "stray": false, "storing": true} {
+			if _, err := db.UploadChunk(ctx, id, 0); (err == nil) != kept {
+				t.Errorf("stored upload %s: kept %v, want %v (%v)", id, err == nil, kept, err)
+			}
 		}
 		if _, err := s.Submit(ctx, u, old.ID); crm.CodeOf(err) != crm.CodeConflict {
 			t.Fatalf("submitting an expired upload: %v", err)
@@ -242,4 +260,15 @@ func TestUploadCapRefusesTheNextUpload(t *testing.T) {
 			t.Fatalf("after discarding the first: %v", err)
 		}
 	})
+}
+
+// stored is the upload id of an import's stored file.
+func stored(j *crm.ImportJob) string {
+	id, _ := storedID(j.Path)
+	return id
+}
+
+// cacheName is the name of this process's copy of an import's stored file.
+func cacheName(s *Service, j *crm.ImportJob) string {
+	return filepath.Base(s.cachePath(stored(j)))
 }

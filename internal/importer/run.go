@@ -57,7 +57,14 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 		}
 		return s.release(ctx, j)
 	}
-	format, err := Sniff(j.Path)
+	local, err := s.local(ctx, j)
+	if errors.Is(err, errUploadGone) {
+		return fail(err)
+	}
+	if err != nil {
+		return err // the database did not answer: the job tries again
+	}
+	format, err := Sniff(local)
 	if err != nil {
 		return fail(err)
 	}
@@ -69,11 +76,11 @@ func (s *Service) Run(ctx context.Context, id int64, progress func(crm.ImportJob
 		j.Offset = format.DataOffset
 	}
 	if j.Total == 0 {
-		if j.Total, err = countRows(j.Path, format); err != nil {
+		if j.Total, err = countRows(local, format); err != nil {
 			return fail(err)
 		}
 	}
-	rows, err := OpenRows(j.Path, format, j.Offset)
+	rows, err := OpenRows(local, format, j.Offset)
 	if err != nil {
 		return fail(err)
 	}

@@ -78,7 +78,7 @@ func (s *Service) Upload(ctx context.Context, actor *crm.User, filename string, 
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, nil, err
 	}
-	f, err := os.CreateTemp(dir, "upload-*.csv")
+	f, err := os.CreateTemp(dir, "upload-*.part")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,9 +98,27 @@ func (s *Service) Upload(ctx context.Context, actor *crm.User, filename string, 
 		os.Remove(path)
 		return nil, nil, err
 	}
-	j, format, err := s.Register(ctx, actor, filename, path, n)
+	// the file is checked before it is stored: a refused one costs no writes
+	format, err := Sniff(path)
 	if err != nil {
 		os.Remove(path)
+		return nil, nil, err
+	}
+	id, err := s.store(ctx, path)
+	if err == nil {
+		err = os.Rename(path, s.cachePath(id))
+	}
+	if err != nil {
+		os.Remove(path)
+		if id != "" {
+			s.Store.DeleteUpload(context.WithoutCancel(ctx), id)
+		}
+		return nil, nil, err
+	}
+	j, err := s.register(ctx, actor, filename, storedPrefix+id, s.cachePath(id), n, format)
+	if err != nil {
+		os.Remove(s.cachePath(id))
+		s.Store.DeleteUpload(context.WithoutCancel(ctx), id)
 	}
 	return j, format, err
 }
@@ -112,24 +130,31 @@ func (s *Service) Register(ctx context.Context, actor *crm.User, filename, path 
 	if err != nil {
 		return nil, nil, err
 	}
+	j, err := s.register(ctx, actor, filename, path, path, size, format)
+	return j, format, err
+}
+
+// register records an import of the file kept at stored (a path, or an
+// upload in the database), read here from local.
+func (s *Service) register(ctx context.Context, actor *crm.User, filename, stored, local string, size int64, format *Format) (*crm.ImportJob, error) {
 	cat, err := s.catalog(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	name := filepath.Base(strings.ReplaceAll(filename, "\\", "/"))
 	if name == "" || name == "." || name == "/" {
 		name = "import.csv"
 	}
-	samples, err := Samples(path, format, 2)
+	samples, err := Samples(local, format, 2)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	j := &crm.ImportJob{UserID: actor.ID, Filename: name, Path: path, Size: size, Status: crm.ImportUploaded, Mode: ModeCreate,
+	j := &crm.ImportJob{UserID: actor.ID, Filename: name, Path: stored, Size: size, Status: crm.ImportUploaded, Mode: ModeCreate,
 		Mapping: AutoMap(format.Columns, samples, cat), Header: format.Columns, CreatedAt: s.now()}
 	if err := s.Store.CreateImport(ctx, j); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return j, format, nil
+	return j, nil
 }
 
 // Get returns an import the actor may see, and starts it again when its
@@ -218,7 +243,11 @@ func (s *Service) unsubmitted(ctx context.Context, actor *crm.User, id int64, re
 	if j.Status != crm.ImportUploaded {
 		return nil, nil, nil, crm.Conflict("%s", refusal)
 	}
-	format, err := Sniff(j.Path)
+	local, err := s.local(ctx, j)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	format, err := Sniff(local)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -258,11 +287,15 @@ func (s *Service) SetMapping(ctx context.Context, actor *crm.User, id int64, map
 // Setup is what the mapping step shows of an import not yet submitted: the
 // targets with their human names and the first two values of each column.
 func (s *Service) Setup(ctx context.Context, j *crm.ImportJob) ([]Target, map[string][]string, error) {
-	f, err := Sniff(j.Path)
+	local, err := s.local(ctx, j)
 	if err != nil {
 		return nil, nil, err
 	}
-	samples, err := Samples(j.Path, f, 2)
+	f, err := Sniff(local)
+	if err != nil {
+		return nil, nil, err
+	}
+	samples, err := Samples(local, f, 2)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -275,6 +308,9 @@ func (s *Service) Setup(ctx context.Context, j *crm.ImportJob) ([]Target, map[st
 
 // Columns returns the columns of an import's file, in file order.
 func (s *Service) Columns(j *crm.ImportJob) ([]string, error) {
+	if j.Header != nil { // kept since the header was (migration 00011)
+		return j.Header, nil
+	}
 	f, err := Sniff(j.Path)
 	if err != nil {
 		return nil, err
@@ -305,7 +341,11 @@ func (s *Service) Preview(ctx context.Context, actor *crm.User, id int64, first 
 	if err != nil {
 		return nil, nil, err
 	}
-	format, err := Sniff(j.Path)
+	local, err := s.local(ctx, j)
+	if err != nil {
+		return nil, nil, err
+	}
+	format, err := Sniff(local)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -313,7 +353,7 @@ func (s *Service) Preview(ctx context.Context, actor *crm.User, id int64, first 
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := OpenRows(j.Path, format, format.DataOffset)
+	rows, err := OpenRows(local, format, format.DataOffset)
 	if err != nil {
 		return nil, nil, err
 	}
