@@ -58,6 +58,8 @@ func Run(t *testing.T, open Opener) {
 		{"DuplicatePairs", DuplicatePairs},
 		{"UserPasswordState", UserPasswordState},
 		{"AvatarCache", AvatarCache},
+		{"SavedViews", SavedViews},
+		{"CountCustomersAsList", CountCustomersAsList},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
