@@ -50,6 +50,9 @@ type ViewStore interface {
 	// DefaultView returns userID's default view when it is still visible;
 	// NotFound when there is none.
 	DefaultView(ctx context.Context, userID int64) (*SavedView, error)
+	// TagsNamed returns the name keys (NameKey) of those names that are a
+	// tag: one indexed read, to show a view's deleted tags as missing.
+	TagsNamed(ctx context.Context, names []string) ([]string, error)
 	// CountCustomers counts the customers of a filter exactly as the list
 	// does (the same SQL), up to the list's cap: exact is false beyond it.
 	CountCustomers(ctx context.Context, f CustomerFilter) (n int, exact bool, err error)

@@ -158,3 +158,18 @@ func (s *Store) CountCustomers(ctx context.Context, f crm.CustomerFilter) (int, 
 	}
 	return n, true, nil
 }
+
+// TagsNamed returns the name keys of the names that are a tag.
+func (s *Store) TagsNamed(ctx context.Context, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	keys := make([]any, len(names))
+	for i, n := range names {
+		keys[i] = crm.NameKey(n)
+	}
+	return queryList(ctx, s.rq(), func(r *sql.Rows) (string, error) {
+		var k string
+		return k, r.Scan(&k)
+	}, `SELECT name_key FROM tags WHERE name_key IN `+placeholders(1, len(keys)), keys...)
+}
