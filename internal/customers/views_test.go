@@ -344,3 +344,42 @@ func TestViewWithDeletedReferencesMatchesNobody(t *testing.T) {
 		}
 	})
 }
+
+// TestViewNameRace: two saves of one name at the same moment (a double
+// click, two teammates sharing one name): exactly one view is made, the
+// other is told beside the name field, many rounds over.
+func TestViewNameRace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		t.Parallel()
+		svc := customers.New(db)
+		ann := mkUser(t, db, "ann@race.example", crm.RoleMember)
+		bob := mkUser(t, db, "bob@race.example", crm.RoleMember)
+		for round := range 25 {
+			name := "Race " + itoa(int64(round))
+			var errs [2]error
+			users := [2]*crm.User{ann, ann}
+			if round%2 == 1 {
+				users[1] = bob // two owners, both sharing: one shared name
+			}
+			together(
+				func() {
+					_, errs[0] = svc.CreateView(ctx, users[0], customers.ViewInput{Name: strp(name), Shared: boolp(true)})
+				},
+				func() {
+					_, errs[1] = svc.CreateView(ctx, users[1], customers.ViewInput{Name: strp(name), Shared: boolp(true)})
+				},
+			)
+			ok := 0
+			for _, err := range errs {
+				if err == nil {
+					ok++
+				} else {
+					wantNameError(t, err)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d saves succeeded (%v)", round, ok, errs)
+			}
+		}
+	})
+}
