@@ -23,6 +23,7 @@ const usage = `Usage: go run ./bench <command> [flags]
 
 Commands:
   table   time the customer list API on a large seeded database, per engine
+  views   time the sidebar's live counts of 10 pinned saved views (SQLite)
 
 Run "go run ./bench table -h" for the flags of a command.
 `
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "table":
 		return cmdTable(ctx, args[1:], stdout, stderr)
+	case "views":
+		return cmdViews(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

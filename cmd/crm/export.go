@@ -28,7 +28,7 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	single := map[string]*string{}
 	multi := map[string]*repeated{}
-	var out, as string
+	var out, as, view string
 	cfg, _, err := load("export", args, stderr, func(c *config.Config, fs *flag.FlagSet) {
 		c.DBFlag(fs)
 		for _, k := range []string{"q", "owner", "tag_mode", "segment", "company", "has_inbound", "score_product", "score_min", "score_max",
@@ -42,6 +42,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fs.StringVar(&out, "out", "-", "file to write, - for standard output")
 		fs.StringVar(&as, "as", "", "the user the filter's owner=me means (an e-mail)")
+		fs.StringVar(&view, "view", "", "export a saved view's customers: its name (or id), among the views of --as and the shared ones")
 	})
 	if err != nil {
 		return err
@@ -70,8 +71,16 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	} else if v.Get("owner") == "me" {
 		return errors.New("--owner me needs --as EMAIL to say who me is")
 	}
-	q, err := customers.New(db).ParseQuery(ctx, actor, v)
-	if err != nil {
+	svc := customers.New(db)
+	var q crm.CustomerQuery
+	if view != "" {
+		if len(v) > 0 {
+			return errors.New("--view exports the view's own filters: give either --view or filter flags")
+		}
+		if q, err = viewQuery(ctx, svc, actor, view, stderr); err != nil {
+			return err
+		}
+	} else if q, err = svc.ParseQuery(ctx, actor, v); err != nil {
 		return fieldLines(err)
 	}
 	var w io.Writer = stdout

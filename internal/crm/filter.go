@@ -36,6 +36,9 @@ type CustomerFilter struct {
 	CreatedTo    *time.Time // exclusive bound: the day after the inclusive date
 	Archived     string     // ArchivedActive (default), ArchivedOnly, ArchivedAll
 	IDs          []int64    // restrict to these ids (a selection)
+	// None matches nobody: a saved view whose segment, owner, company or
+	// score product no longer exists is never widened by dropping it.
+	None bool
 }
 
 // Sort keys of the customer list; "-" before a key sorts descending.

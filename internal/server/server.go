@@ -89,6 +89,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /crm/customers", page(w.CustomerList))
 	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
 	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
+	mux.Handle("GET /crm/views/{id}", page(w.OpenView)) // a saved view's link to share
 	mux.Handle("GET /crm/duplicates", page(w.Duplicates))
 	mux.Handle("GET /crm/companies/{id}", page(w.Company))
 	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))

@@ -49,6 +49,15 @@ type CustomerListView struct {
 	RecentBulk   []recentBulk // the last day's bulk actions, to undo
 
 	failed error // an unexpected error while building the view
+
+	// Saved views (views.go): the user's list, the open one, its state.
+	Views         []crm.SavedView
+	View          *crm.SavedView
+	ViewModified  bool
+	ViewCanChange bool
+	ViewNotFound  bool
+	MissingChips  []chip // the open view's conditions whose tag, segment, user... is gone
+	pageKeys      url.Values
 }
 
 // chip is one active filter, with the link that removes it.
@@ -76,7 +85,12 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		raw.Del(k)
 	}
 	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels, Reasons: crm.Reasons}
-	var err error
+	tv, raw, err := w.openTableView(r, me, raw)
+	if err != nil {
+		v.failed = err
+		return v, http.StatusInternalServerError
+	}
+	v.Raw = raw
 	if v.Products, err = w.Customers.Products(ctx); err != nil {
 		v.failed = err
 		return v, http.StatusInternalServerError
@@ -99,6 +113,9 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		return v, http.StatusInternalServerError
 	}
 	prefs := w.loadPrefs(ctx, me.ID, v.Products)
+	if tv.columns != nil { // a saved view's columns, or the URL's
+		prefs.Columns, prefs.ScoreProduct = tv.columns, effectiveScore(tv.score, v.Products)
+	}
 	v.ScoreProduct = prefs.ScoreProduct
 	all := allColumns(v.Products, fields, prefs.ScoreProduct)
 	v.Columns = visibleColumns(all, prefs.Columns)
@@ -114,7 +131,13 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		}
 	}
 	status := http.StatusOK
-	q, err := w.Customers.ParseQuery(ctx, me, clean)
+	var q crm.CustomerQuery
+	var missing []customers.Missing
+	if tv.view != nil { // a view's tag, segment... may have gone: shown missing, matching nobody
+		q, missing, err = w.Customers.OpenQuery(ctx, me, clean)
+	} else {
+		q, err = w.Customers.ParseQuery(ctx, me, clean)
+	}
 	if err != nil {
 		var fe crm.FieldErrors
 		if !errors.As(err, &fe) {
@@ -135,10 +158,16 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		} else {
 			v.Rows, v.Total, v.TotalExact, v.Offset = page.Items, page.Total, page.TotalExact, page.Offset
 			canon := customers.QueryValues(q, me)
+			for _, m := range missing { // links keep the view's missing conditions
+				if !slices.Contains(canon[m.Key], m.Value) {
+					canon.Add(m.Key, m.Value)
+				}
+			}
 			if q.Limit > 0 {
 				canon.Set("limit", strconv.Itoa(q.Limit))
 			}
 			v.Query = canon.Encode()
+			canon = withPageKeys(canon, tv.keys) // links keep the open view and its columns
 			if page.NextCursor != "" {
 				n := cloneValues(canon)
 				n.Set("cursor", page.NextCursor)
@@ -151,6 +180,7 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 				v.PrevURL = tableLink("/crm/customers", p)
 			}
 			v.Chips = w.chips(q, canon, v)
+			v.MissingChips = missingChips(missing, canon)
 			v.FiltersOn = len(v.Chips)
 			if q.Filter.Q != "" {
 				v.FiltersOn-- // the search box is not in the Filters panel
@@ -169,6 +199,10 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 	v.Limit = q.Limit
 	if v.Limit <= 0 {
 		v.Limit = defaultPageSize
+	}
+	if err := w.viewsOfTable(r, &v, tv, all); err != nil {
+		v.failed = err
+		return v, http.StatusInternalServerError
 	}
 	return v, status
 }
@@ -310,6 +344,10 @@ func (w *Web) SaveColumns(rw http.ResponseWriter, r *http.Request) {
 	if r.PostFormValue("reset") != "" || len(p.Columns) == 0 {
 		p.Columns = defaultColumns
 	}
+	if back, ok := viewColumnsBack(r.PostFormValue("back"), p.Columns, p.ScoreProduct, r.PostFormValue("reset") != ""); ok {
+		http.Redirect(rw, r, back, http.StatusSeeOther) // a saved view is open: its columns are in the URL, not the user's choice
+		return
+	}
 	b, _ := json.Marshal(p)
 	if err := w.Store.SetUserPref(ctx, me.ID, prefTable, string(b)); err != nil {
 		w.fail(rw, r, err)
@@ -328,7 +366,7 @@ type kv struct{ Key, Value string }
 // HiddenExcept returns the current filter as hidden fields, without some keys
 // (the search box keeps the filters; the filter form keeps the search).
 func (v CustomerListView) HiddenExcept(keys ...string) []kv {
-	q, _ := url.ParseQuery(v.Query)
+	q := v.state()
 	var out []kv
 	for k, vals := range q {
 		if slices.Contains(keys, k) {

@@ -21,7 +21,7 @@ func tableLink(path string, q url.Values) string {
 // link to change.
 func (v CustomerListView) state() url.Values {
 	q, _ := url.ParseQuery(v.Query)
-	return q
+	return withPageKeys(q, v.pageKeys)
 }
 
 // TableURL is the table as it is shown (the column form's way back).
@@ -31,7 +31,7 @@ func (v CustomerListView) TableURL() string { return tableLink("/crm/customers",
 // Export); the page's position and size do not narrow an export.
 func (v CustomerListView) ExportURL() string {
 	q := v.state()
-	for _, k := range []string{"limit", "cursor", "before"} {
+	for _, k := range append([]string{"limit", "cursor", "before"}, pageKeys...) {
 		q.Del(k)
 	}
 	return tableLink("/api/v1/customers/export.csv", q)
@@ -41,7 +41,7 @@ func (v CustomerListView) ExportURL() string {
 // the page size.
 func (v CustomerListView) ClearFiltersURL() string {
 	q, kept := v.state(), url.Values{}
-	for _, k := range []string{"sort", "limit"} {
+	for _, k := range append([]string{"sort", "limit"}, pageKeys...) {
 		if s := q.Get(k); s != "" {
 			kept.Set(k, s)
 		}

@@ -173,6 +173,10 @@ func (s *Store) filter(f crm.CustomerFilter, r *refs) custFilter {
 		return "(" + strings.Join(ps, ", ") + ")"
 	}
 	cond := func(c string) { fl.conds = append(fl.conds, c) }
+	if f.None { // a saved view's missing reference: nobody, on every path (list, count, export, bulk)
+		fl.none = true
+		cond("1 = 0")
+	}
 
 	switch f.Archived {
 	case crm.ArchivedOnly:

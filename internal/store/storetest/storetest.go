@@ -59,6 +59,8 @@ func Run(t *testing.T, open Opener) {
 		{"UserPasswordState", UserPasswordState},
 		{"AvatarCache", AvatarCache},
 		{"UploadChunks", UploadChunks},
+		{"SavedViews", SavedViews},
+		{"CountCustomersAsList", CountCustomersAsList},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
