@@ -34,7 +34,7 @@ func (w *Web) Company(rw http.ResponseWriter, r *http.Request) {
 		w.fail(rw, r, err)
 		return
 	}
-	page, err := w.Customers.List(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{CompanyID: id}, Sort: "name", Limit: 100})
+	page, err := w.Customers.List(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{CompanyIDs: []int64{id}}, Sort: "name", Limit: 100})
 	if err != nil {
 		w.fail(rw, r, err)
 		return

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"maps"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -509,9 +510,10 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 					return err
 				}
 			}
-			return nil
+		} else if err := tx.insertImportedSQLite(ctx, tables); err != nil {
+			return err
 		}
-		return tx.insertImportedSQLite(ctx, tables)
+		return tx.fillCompanyCountries(ctx, slices.Collect(maps.Keys(companyKeys)))
 	})
 }
 

@@ -58,6 +58,10 @@ func Run(t *testing.T, open Opener) {
 		{"DuplicatePairs", DuplicatePairs},
 		{"UserPasswordState", UserPasswordState},
 		{"AvatarCache", AvatarCache},
+		{"CompaniesTableBruteForce", CompaniesTableBruteForce},
+		{"CustomersActiveMaintained", CustomersActiveMaintained},
+		{"ImportFillsCompanyCountry", ImportFillsCompanyCountry},
+		{"CompanyDomainUnique", CompanyDomainUnique},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
