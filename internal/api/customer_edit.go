@@ -395,7 +395,7 @@ func (a *apiServer) getCompany(ctx context.Context, in *idIn) (*companyGetOut, e
 type patchCompanyIn struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Name   *string `json:"name,omitempty" maxLength:"200"`
+		Name    *string `json:"name,omitempty" maxLength:"200"`
 		Domain  *string `json:"domain,omitempty" maxLength:"2000" doc:"a domain or web address: normalised (lower case, no scheme, www. or path); unique among companies"`
 		Country *string `json:"country,omitempty" maxLength:"100" doc:"an ISO 3166-1 alpha-2 code or an English name; empty to clear"`
 	}

@@ -14,8 +14,8 @@ import (
 
 // companySorts maps the Companies table's sort keys to columns of companies.
 // Each has a partial index over the listed companies (migration 00019):
-// (key, id), or for a column that may be empty ((key = ''), key, id) and
-// ((key <> ''), key, id), so that empty values come last in both directions
+// (key, id), or for a column that may be empty ((key = ”), key, id) and
+// ((key <> ”), key, id), so that empty values come last in both directions
 // and every page is a range of one index.
 var companySorts = map[string]struct {
 	col       string

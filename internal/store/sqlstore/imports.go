@@ -1,12 +1,12 @@
 package sqlstore
 
 import (
-	"maps"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
