@@ -405,3 +405,68 @@ func CompanyDomainUnique(t *testing.T, s crm.Store) {
 	must(t, s.CreateCompany(ctx, &crm.Company{Name: "None 1", CreatedAt: t0}))
 	must(t, s.CreateCompany(ctx, &crm.Company{Name: "None 2", CreatedAt: t0}))
 }
+
+// CompanyFilterEverywhere checks that the customer filter by several
+// companies means the same in the list, its count, the ids "select all
+// matching" bulk work walks and the export.
+func CompanyFilterEverywhere(t *testing.T, s crm.Store) {
+	var cos []*crm.Company
+	for _, n := range []string{"One", "Two", "Three"} {
+		c := &crm.Company{Name: n, CreatedAt: t0}
+		must(t, s.CreateCompany(ctx, c))
+		cos = append(cos, c)
+	}
+	want := map[int64]bool{}
+	for i := range 30 {
+		nc := crm.NewCustomer{FullName: fmt.Sprint("K", i), CreatedAt: t0.Add(time.Duration(i) * time.Minute)}
+		if i%4 != 3 {
+			nc.CompanyID = &cos[i%4].ID
+		}
+		id, err := s.CreateCustomer(ctx, nc)
+		must(t, err)
+		archived := i%5 == 0
+		if archived {
+			must(t, s.SetArchived(ctx, id, &t0, nil, t0))
+		}
+		if (i%4 == 0 || i%4 == 2) && !archived {
+			want[id] = true
+		}
+	}
+	f := crm.CustomerFilter{CompanyIDs: []int64{cos[0].ID, cos[2].ID}, Archived: crm.ArchivedActive}
+	got := map[int64]bool{}
+	cursor := ""
+	for {
+		page, err := s.FindCustomers(ctx, crm.CustomerQuery{Filter: f, Sort: "name", Limit: 4, Cursor: cursor})
+		must(t, err)
+		if page.Total != len(want) {
+			t.Fatalf("count %d, want %d", page.Total, len(want))
+		}
+		for _, c := range page.Items {
+			if c.Company == nil || (c.Company.ID != cos[0].ID && c.Company.ID != cos[2].ID) {
+				t.Fatalf("listed a customer of another company: %+v", c)
+			}
+			got[c.ID] = true
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		cursor = page.NextCursor
+	}
+	ids, err := s.CustomerIDs(ctx, f, 0, 1000)
+	must(t, err)
+	exported := map[int64]bool{}
+	must(t, s.ExportCustomers(ctx, f, 7, func(cs []crm.Customer) error {
+		for _, c := range cs {
+			exported[c.ID] = true
+		}
+		return nil
+	}))
+	if len(got) != len(want) || len(ids) != len(want) || len(exported) != len(want) {
+		t.Fatalf("list %d, bulk ids %d, export %d; want %d", len(got), len(ids), len(exported), len(want))
+	}
+	for _, id := range ids {
+		if !want[id] || !got[id] || !exported[id] {
+			t.Fatalf("customer %d: wanted %v, listed %v, exported %v", id, want[id], got[id], exported[id])
+		}
+	}
+}

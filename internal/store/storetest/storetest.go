@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"CustomersActiveMaintained", CustomersActiveMaintained},
 		{"ImportFillsCompanyCountry", ImportFillsCompanyCountry},
 		{"CompanyDomainUnique", CompanyDomainUnique},
+		{"CompanyFilterEverywhere", CompanyFilterEverywhere},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
