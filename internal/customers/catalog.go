@@ -34,7 +34,7 @@ func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, in Company
 	c.CreatedAt = s.now()
 	if err := s.Store.CreateCompany(ctx, c); err != nil {
 		if crm.CodeOf(err) == crm.CodeConflict {
-			return nil, s.companyConflict(ctx, c, 0)
+			return nil, s.companyConflict(ctx, c, 0, true)
 		}
 		return nil, err
 	}
@@ -61,9 +61,11 @@ func (s *Service) domainFree(ctx context.Context, domain string, self int64) err
 
 // companyConflict says which field a unique violation was about (a company
 // written meanwhile by someone else: the store's unique indexes decide).
-func (s *Service) companyConflict(ctx context.Context, c *crm.Company, self int64) error {
-	if err := s.domainFree(ctx, c.Domain, self); err != nil {
-		return err
+func (s *Service) companyConflict(ctx context.Context, c *crm.Company, self int64, domainChanged bool) error {
+	if domainChanged {
+		if err := s.domainFree(ctx, c.Domain, self); err != nil {
+			return err
+		}
 	}
 	return crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", c.Name)}
 }
@@ -368,7 +370,8 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, 
 	if err != nil {
 		return nil, err
 	}
-	if check.Domain != c.Domain {
+	domainChanged := check.Domain != c.Domain
+	if domainChanged {
 		if err := s.domainFree(ctx, check.Domain, id); err != nil {
 			return nil, err
 		}
@@ -376,7 +379,7 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, 
 	c.Name, c.Domain, c.Country, c.UpdatedAt = check.Name, check.Domain, check.Country, s.now()
 	if err := s.Store.UpdateCompany(ctx, c); err != nil {
 		if errors.Is(err, crm.ErrConflict) {
-			return nil, s.companyConflict(ctx, c, id)
+			return nil, s.companyConflict(ctx, c, id, domainChanged)
 		}
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/acme/crm/internal/crm"
@@ -113,6 +114,50 @@ func TestCompaniesAPI(t *testing.T) {
 		}
 		if st, _, html = b.get("/crm/companies?has_customers=maybe"); st != 400 || !strings.Contains(html, "Has active customers is yes or no") {
 			t.Fatalf("a bad filter on the page: %d", st)
+		}
+	})
+}
+
+// Many people adding a company with the same domain at once: exactly one
+// wins, every other is told on the domain field which company has it (the
+// unique index decides; the service's look-up only words the refusal).
+func TestCompanyDomainRace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		_, tok := e.user("ada@example.com", crm.RoleMember)
+		for round := range 10 {
+			const n = 6
+			type answer struct {
+				st   int
+				body map[string]any
+			}
+			answers := make(chan answer, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					st, body := e.api("POST", "/api/v1/companies", tok, fmt.Sprintf(`{"name":"Racer %d-%d","domain":"race%d.example"}`, round, i, round))
+					answers <- answer{st, body}
+				})
+			}
+			wg.Wait()
+			close(answers)
+			won := 0
+			for a := range answers {
+				switch a.st {
+				case http.StatusCreated:
+					won++
+				case http.StatusBadRequest:
+					e, _ := a.body["error"].(map[string]any)
+					if e["field"] != "domain" || !strings.Contains(fmt.Sprint(e["message"]), "already has the domain") {
+						t.Fatalf("round %d: refused for another reason: %v", round, a.body)
+					}
+				default:
+					t.Fatalf("round %d: %d %v", round, a.st, a.body)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("round %d: %d companies got the domain", round, won)
+			}
 		}
 	})
 }
