@@ -55,11 +55,15 @@ func openSQLite(ctx context.Context, path string, n int, log io.Writer) (*store.
 // openPostgres opens the database crm_bench_<n> on the server named by
 // server, creating and seeding it when missing or empty.
 func openPostgres(ctx context.Context, server string, n int, log io.Writer) (*store.DB, error) {
+	return openPostgresNamed(ctx, server, fmt.Sprintf("crm_bench_%d", n), n, log)
+}
+
+// openPostgresNamed is openPostgres for the database called name.
+func openPostgresNamed(ctx context.Context, server, name string, n int, log io.Writer) (*store.DB, error) {
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("--postgres must be a postgres:// URL, not %q", server)
 	}
-	name := fmt.Sprintf("crm_bench_%d", n)
 	admin, err := pgx.Connect(ctx, server)
 	if err != nil {
 		return nil, fmt.Errorf("connect to PostgreSQL %s: %w", u.Redacted(), err)

@@ -2,6 +2,7 @@
 // performance tables of docs/benchmarks.md.
 //
 //	go run ./bench table [--customers 1000000] [--runs 40] [--sqlite PATH] [--postgres DSN] [--engines sqlite,postgres]
+//	go run ./bench companies [--customers 1000000] [--runs 40] [--sqlite PATH] [--postgres DSN] [--engines sqlite,postgres]
 //
 // "table" times the customer list (GET /api/v1/customers) server-side: the
 // real HTTP handler is built in-process, exactly as `crm serve` builds it, and
@@ -22,8 +23,9 @@ import (
 const usage = `Usage: go run ./bench <command> [flags]
 
 Commands:
-  table   time the customer list API on a large seeded database, per engine
-  views   time the sidebar's live counts of 10 pinned saved views (SQLite)
+  table      time the customer list API on a large seeded database, per engine
+  views      time the sidebar's live counts of 10 pinned saved views (SQLite)
+  companies  time the Companies table (list API plus its owners) on the same kind of database
 
 Run "go run ./bench table -h" for the flags of a command.
 `
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdTable(ctx, args[1:], stdout, stderr)
 	case "views":
 		return cmdViews(ctx, args[1:], stdout, stderr)
+	case "companies":
+		return cmdCompanies(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

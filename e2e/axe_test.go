@@ -235,6 +235,13 @@ func TestAccessibilityAxe(t *testing.T) {
 		closeDialogs()
 		do(t, ctx, chromedp.Navigate(base+"/crm/duplicates"), chromedp.WaitVisible(css("main h1")))
 		a.check("duplicates")
+		// The Companies table, its filters, a company's drawer beside it, Add company.
+		do(t, ctx, chromedp.Navigate(base+"/crm/companies?country=DE"), chromedp.WaitVisible(css("#company-table tbody tr")))
+		a.check("companies")
+		step("companies filter panel", clickJS("#filters summary"), "#f-has")
+		step("company drawer beside the table", clickJS("#company-table tbody tr:first-child a.name"), "#company-drawer [data-company-id]")
+		step("add company", clickJS("#add-company"), "#add-company-dialog")
+		closeDialogs()
 		do(t, ctx, chromedp.Navigate(base+"/crm/imports"), chromedp.WaitVisible(css("main h1")))
 		a.check("imports")
 		do(t, ctx, chromedp.Navigate(base+"/crm/imports?new=1"), chromedp.WaitVisible(css("#dropzone")))

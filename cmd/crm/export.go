@@ -31,11 +31,11 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var out, as, view string
 	cfg, _, err := load("export", args, stderr, func(c *config.Config, fs *flag.FlagSet) {
 		c.DBFlag(fs)
-		for _, k := range []string{"q", "owner", "tag_mode", "segment", "company", "has_inbound", "score_product", "score_min", "score_max",
+		for _, k := range []string{"q", "owner", "tag_mode", "segment", "has_inbound", "score_product", "score_min", "score_max",
 			"created_from", "created_to", "archived", "sort"} {
 			single[k] = fs.String(strings.ReplaceAll(k, "_", "-"), "", "the list's "+k+" filter")
 		}
-		for _, k := range []string{"tag", "country", "language", "id"} {
+		for _, k := range []string{"tag", "company", "country", "language", "id"} {
 			r := &repeated{}
 			multi[k] = r
 			fs.Var(r, k, "the list's "+k+" filter (repeatable)")

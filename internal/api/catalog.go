@@ -77,36 +77,6 @@ func (a *apiServer) createSegment(ctx context.Context, in *nameIn) (*segmentOut,
 	return &segmentOut{Body: sg}, nil
 }
 
-type companiesIn struct {
-	Q     string `query:"q" doc:"name prefix" maxLength:"200"`
-	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"50"`
-}
-
-func (a *apiServer) listCompanies(ctx context.Context, in *companiesIn) (*items[crm.Company], error) {
-	cs, err := a.Customers.Companies(ctx, in.Q, in.Limit)
-	if err != nil {
-		return nil, a.fail(ctx, err)
-	}
-	return list(cs), nil
-}
-
-type companyIn struct {
-	Body struct {
-		Name   string `json:"name" maxLength:"200"`
-		Domain string `json:"domain,omitempty" maxLength:"253"`
-	}
-}
-
-type companyOut struct{ Body *crm.Company }
-
-func (a *apiServer) createCompany(ctx context.Context, in *companyIn) (*companyOut, error) {
-	c, err := a.Customers.CreateCompany(ctx, caller(ctx), in.Body.Name, in.Body.Domain)
-	if err != nil {
-		return nil, a.fail(ctx, err)
-	}
-	return &companyOut{Body: c}, nil
-}
-
 func (a *apiServer) listCustomFields(ctx context.Context, _ *struct{}) (*items[crm.CustomField], error) {
 	fs, err := a.Customers.CustomFields(ctx)
 	if err != nil {

@@ -395,13 +395,14 @@ func (a *apiServer) getCompany(ctx context.Context, in *idIn) (*companyGetOut, e
 type patchCompanyIn struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Name   *string `json:"name,omitempty" maxLength:"200"`
-		Domain *string `json:"domain,omitempty" maxLength:"253"`
+		Name    *string `json:"name,omitempty" maxLength:"200"`
+		Domain  *string `json:"domain,omitempty" maxLength:"2000" doc:"a domain or web address: normalised (lower case, no scheme, www. or path); unique among companies"`
+		Country *string `json:"country,omitempty" maxLength:"100" doc:"an ISO 3166-1 alpha-2 code or an English name; empty to clear"`
 	}
 }
 
 func (a *apiServer) patchCompany(ctx context.Context, in *patchCompanyIn) (*companyGetOut, error) {
-	c, err := a.Customers.UpdateCompany(ctx, caller(ctx), in.ID, in.Body.Name, in.Body.Domain)
+	c, err := a.Customers.UpdateCompany(ctx, caller(ctx), in.ID, in.Body.Name, in.Body.Domain, in.Body.Country)
 	if err != nil {
 		return nil, a.fail(ctx, err)
 	}

@@ -18,6 +18,7 @@ type listIn struct {
 	Tag          []string `query:"tag,explode" doc:"a tag name; repeatable"`
 	TagMode      string   `query:"tag_mode" enum:"any,all" doc:"any (default) or all of the tags"`
 	Segment      string   `query:"segment" doc:"a segment id"`
+	Company      []string `query:"company,explode" doc:"a company id; repeatable (any of them)"`
 	Country      []string `query:"country,explode" doc:"ISO 3166-1 alpha-2; repeatable"`
 	Language     []string `query:"language,explode" doc:"ISO 639-1; repeatable"`
 	HasInbound   string   `query:"has_inbound" enum:"true,false"`

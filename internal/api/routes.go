@@ -74,7 +74,7 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, patch("update-product", "/api/v1/products/{id}", "Rename a product (admin only)", "Catalog"), a.patchProduct)
 	huma.Register(h, patch("update-custom-field", "/api/v1/custom-fields/{id}", "Edit or retire a custom field (admin only)", "Catalog"), a.patchCustomField)
 	huma.Register(h, get("get-company", "/api/v1/companies/{id}", "One company", "Catalog"), a.getCompany)
-	huma.Register(h, patch("update-company", "/api/v1/companies/{id}", "Rename a company or change its domain", "Catalog"), a.patchCompany)
+	huma.Register(h, patch("update-company", "/api/v1/companies/{id}", "Change a company's name, domain or country", "Catalog"), a.patchCompany)
 
 	huma.Register(h, action("send-email", "/api/v1/customers/{id}/send", "Send an e-mail (refused for a suppressed contact)", "Messages"), a.sendManual)
 	huma.Register(h, huma.Operation{OperationID: "send-segment", Method: http.MethodPost, Path: "/api/v1/segments/{id}/send",
@@ -105,8 +105,7 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, post("create-tag", "/api/v1/tags", "Add a tag (or get the one of that name)", "Catalog"), a.createTag)
 	huma.Register(h, get("list-segments", "/api/v1/segments", "Static segments with member counts", "Catalog"), a.listSegments)
 	huma.Register(h, post("create-segment", "/api/v1/segments", "Add a static segment", "Catalog"), a.createSegment)
-	huma.Register(h, get("list-companies", "/api/v1/companies", "Companies by name prefix", "Catalog"), a.listCompanies)
-	huma.Register(h, post("create-company", "/api/v1/companies", "Add a company", "Catalog"), a.createCompany)
+	a.companyRoutes(h)
 	huma.Register(h, get("list-custom-fields", "/api/v1/custom-fields", "Custom field definitions", "Catalog"), a.listCustomFields)
 	huma.Register(h, post("create-custom-field", "/api/v1/custom-fields", "Define a custom field (admin only)", "Catalog"), a.createCustomField)
 	huma.Register(h, get("list-countries", "/api/v1/countries", "ISO 3166-1 countries with English names", "Catalog"), a.listCountries)

@@ -65,12 +65,16 @@ func (p CustomerPatch) Empty() bool {
 
 // Company groups customers.
 type Company struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Domain    string    `json:"domain"`
-	Customers int       `json:"customers"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID      int64  `json:"id"`
+	Name    string `json:"name"`
+	Domain  string `json:"domain"`
+	Country string `json:"country"` // ISO 3166-1 alpha-2 or ""
+	// CustomersActive counts its customers that are not archived (kept on
+	// the row by the store); Customers is the same number under its first name.
+	CustomersActive int       `json:"customers_active"`
+	Customers       int       `json:"customers"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // CompanyRef is the short form of a company inside a customer.

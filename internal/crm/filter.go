@@ -25,7 +25,7 @@ type CustomerFilter struct {
 	Tags         []string   // tag names
 	TagsAll      bool       // all of the tags instead of any
 	SegmentID    int64      // 0 = any
-	CompanyID    int64      // 0 = any
+	CompanyIDs   []int64    // any of these companies (none = any)
 	Countries    []string   // ISO 3166-1 alpha-2, any of
 	Languages    []string   // ISO 639-1, any of
 	HasInbound   *bool      // nil = either

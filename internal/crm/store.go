@@ -241,6 +241,13 @@ type CatalogStore interface {
 	FindCompanyByName(ctx context.Context, name string) (*Company, error)
 	ListCompanies(ctx context.Context, q string, limit int) ([]Company, error)
 	UpdateCompany(ctx context.Context, c *Company) error
+	// FindCompanies is one page of the Companies table (companies that are not archived).
+	FindCompanies(ctx context.Context, q CompanyQuery) (*CompanyPage, error)
+	// CompanyOwners are the distinct owners of the active customers of each
+	// company, the first few by name, in one query for a page of companies.
+	CompanyOwners(ctx context.Context, ids []int64, few int) (map[int64]CompanyOwners, error)
+	// FindCompanyByDomain is the company (not archived) with that domain.
+	FindCompanyByDomain(ctx context.Context, domain string) (*Company, error)
 
 	// EnsureTags returns the tags of these names, creating missing ones;
 	// names match case-insensitively.

@@ -15,46 +15,93 @@ func (s *Service) Companies(ctx context.Context, prefix string, limit int) ([]cr
 	return s.Store.ListCompanies(ctx, prefix, limit)
 }
 
-// CreateCompany adds a company (the quick-create of the Add customer modal).
-func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, name, domain string) (*crm.Company, error) {
-	c, err := validCompany(name, domain)
+// CompanyInput is what a user gives for a company.
+type CompanyInput struct {
+	Name, Domain, Country string
+}
+
+// CreateCompany adds a company (the Companies page, the quick-create of the
+// Add customer modal, the API). The name is required and unique in any
+// case; the domain is normalised and unique among listed companies.
+func (s *Service) CreateCompany(ctx context.Context, actor *crm.User, in CompanyInput) (*crm.Company, error) {
+	c, err := validCompany(in.Name, in.Domain, in.Country)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.domainFree(ctx, c.Domain, 0); err != nil {
 		return nil, err
 	}
 	c.CreatedAt = s.now()
 	if err := s.Store.CreateCompany(ctx, c); err != nil {
 		if crm.CodeOf(err) == crm.CodeConflict {
-			return nil, crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", c.Name)}
+			return nil, s.companyConflict(ctx, c, 0, true)
 		}
 		return nil, err
 	}
 	return c, nil
 }
 
-// validCompany checks and tidies a company's name and domain.
-func validCompany(name, domain string) (*crm.Company, error) {
+// domainFree refuses a domain that another listed company has, naming it.
+func (s *Service) domainFree(ctx context.Context, domain string, self int64) error {
+	if domain == "" {
+		return nil
+	}
+	other, err := s.Store.FindCompanyByDomain(ctx, domain)
+	if errors.Is(err, crm.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if other.ID == self {
+		return nil
+	}
+	return crm.FieldErrors{crm.Invalid("domain", "%s already has the domain %s.", other.Name, domain)}
+}
+
+// companyConflict says which field a unique violation was about (a company
+// written meanwhile by someone else: the store's unique indexes decide).
+func (s *Service) companyConflict(ctx context.Context, c *crm.Company, self int64, domainChanged bool) error {
+	if domainChanged {
+		if err := s.domainFree(ctx, c.Domain, self); err != nil {
+			return err
+		}
+	}
+	return crm.FieldErrors{crm.Invalid("name", "A company named %q already exists; pick it instead.", c.Name)}
+}
+
+// validCompany checks and tidies a company's name, domain and country.
+func validCompany(name, domain, country string) (*crm.Company, error) {
 	var fe crm.FieldErrors
-	if err := crm.CheckText("name", name); err != nil {
-		return nil, err
+	for k, v := range map[string]string{"name": name, "domain": domain, "country": country} {
+		if err := crm.CheckText(k, v); err != nil {
+			return nil, err
+		}
 	}
-	if err := crm.CheckText("domain", domain); err != nil {
-		return nil, err
-	}
-	name, domain = strings.TrimSpace(name), strings.ToLower(strings.TrimSpace(domain))
+	name = strings.TrimSpace(name)
 	if name == "" {
 		fe.Add("name", "Enter the company's name.")
 	} else if utf8.RuneCountInString(name) > MaxName {
 		fe.Add("name", "Use at most %d characters.", MaxName)
 	}
-	domain = strings.TrimPrefix(strings.TrimPrefix(domain, "https://"), "http://")
-	domain = strings.TrimSuffix(strings.TrimPrefix(domain, "www."), "/")
-	if domain != "" && !domainRe.MatchString(domain) {
-		fe.Add("domain", "%q is not a domain such as example.com.", domain)
+	typed := strings.TrimSpace(domain)
+	domain = crm.NormalizeDomain(domain)
+	if domain != "" && (len(domain) > 253 || !domainRe.MatchString(domain)) {
+		fe.Add("domain", "%q is not a domain such as example.com.", typed)
+	} else if typed != "" && domain == "" {
+		fe.Add("domain", "%q is not a domain such as example.com.", typed)
+	}
+	code := ""
+	if country = strings.TrimSpace(country); country != "" {
+		var err error
+		if code, err = crm.NormalizeCountry(country); err != nil {
+			fe.Add("country", "%q is not a country code or name.", country)
+		}
 	}
 	if err := fe.Err(); err != nil {
 		return nil, err
 	}
-	return &crm.Company{Name: name, Domain: domain}, nil
+	return &crm.Company{Name: name, Domain: domain, Country: code}, nil
 }
 
 var domainRe = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -302,27 +349,37 @@ func (s *Service) Company(ctx context.Context, id int64) (*crm.Company, error) {
 	return s.Store.GetCompany(ctx, id)
 }
 
-// UpdateCompany renames a company or changes its domain.
-func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, name, domain *string) (*crm.Company, error) {
+// UpdateCompany changes a company's name, domain or country (nil: kept),
+// with the checks of CreateCompany.
+func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, name, domain, country *string) (*crm.Company, error) {
 	c, err := s.Store.GetCompany(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	n, d := c.Name, c.Domain
+	n, d, k := c.Name, c.Domain, c.Country
 	if name != nil {
 		n = *name
 	}
 	if domain != nil {
 		d = *domain
 	}
-	check, err := validCompany(n, d)
+	if country != nil {
+		k = *country
+	}
+	check, err := validCompany(n, d, k)
 	if err != nil {
 		return nil, err
 	}
-	c.Name, c.Domain, c.UpdatedAt = check.Name, check.Domain, s.now()
+	domainChanged := check.Domain != c.Domain
+	if domainChanged {
+		if err := s.domainFree(ctx, check.Domain, id); err != nil {
+			return nil, err
+		}
+	}
+	c.Name, c.Domain, c.Country, c.UpdatedAt = check.Name, check.Domain, check.Country, s.now()
 	if err := s.Store.UpdateCompany(ctx, c); err != nil {
 		if errors.Is(err, crm.ErrConflict) {
-			return nil, crm.Invalid("name", "A company named %q already exists.", c.Name)
+			return nil, s.companyConflict(ctx, c, id, domainChanged)
 		}
 		return nil, err
 	}

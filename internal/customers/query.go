@@ -98,7 +98,12 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 		}
 	}
 
-	if co := strings.TrimSpace(v.Get("company")); co != "" {
+	companies := splitList(v["company"])
+	if len(companies) > MaxListVals {
+		fe.Add("company", "Filter by at most %d companies.", MaxListVals)
+		companies = nil
+	}
+	for _, co := range companies {
 		id, err := strconv.ParseInt(co, 10, 64)
 		if err != nil || id <= 0 {
 			fe.Add("company", "%q is not a company.", co)
@@ -107,8 +112,8 @@ func (s *Service) ParseQuery(ctx context.Context, actor *crm.User, v url.Values)
 				return q, err
 			}
 			fe.Add("company", "No company has the id %d.", id)
-		} else {
-			f.CompanyID = id
+		} else if !slices.Contains(f.CompanyIDs, id) {
+			f.CompanyIDs = append(f.CompanyIDs, id)
 		}
 	}
 	for _, c := range splitList(v["country"]) {
@@ -235,8 +240,8 @@ func QueryValues(q crm.CustomerQuery, actor *crm.User) url.Values {
 	if f.SegmentID != 0 {
 		v.Set("segment", strconv.FormatInt(f.SegmentID, 10))
 	}
-	if f.CompanyID != 0 {
-		v.Set("company", strconv.FormatInt(f.CompanyID, 10))
+	for _, id := range f.CompanyIDs {
+		v.Add("company", strconv.FormatInt(id, 10))
 	}
 	for _, c := range f.Countries {
 		v.Add("country", c)

@@ -49,7 +49,7 @@ func TestServicesRefuseInvalidText(t *testing.T) {
 					t.Errorf("%q as %s: %v", bad, field, err)
 				}
 			}
-			if _, err := s.CreateCompany(ctx, admin, bad, ""); crm.CodeOf(err) != crm.CodeInvalid {
+			if _, err := s.CreateCompany(ctx, admin, customers.CompanyInput{Name: bad}); crm.CodeOf(err) != crm.CodeInvalid {
 				t.Errorf("company %q: %v", bad, err)
 			}
 		}

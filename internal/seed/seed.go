@@ -20,6 +20,7 @@ import (
 
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/store/sqlstore"
 )
 
 // DemoPassword is every demo user's password.
@@ -147,6 +148,13 @@ func Run(ctx context.Context, db *store.DB, o Options) (Stats, error) {
 	wg.Wait()
 	if err != nil {
 		return st, fmt.Errorf("seed: %w", err)
+	}
+	// the companies' counts, countries and domain keys (migration 00019):
+	// the PostgreSQL loader writes with triggers off
+	for _, q := range sqlstore.RecountCompaniesSQL {
+		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
+			return st, fmt.Errorf("seed: counting the companies' customers: %w", err)
+		}
 	}
 	gs := g.stats
 	st.Companies = gs.Companies

@@ -92,7 +92,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /crm/views/{id}", page(w.OpenView)) // a saved view's link to share
 	mux.Handle("GET /crm/duplicates", page(w.Duplicates))
 	mux.Handle("GET /crm/companies/{id}", page(w.Company))
-	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
+	mux.Handle("GET /crm/companies", page(w.CompanyList))
 	mux.Handle("GET /crm/segments", page(w.Segments))
 	mux.Handle("POST /crm/segments", page(w.CreateSegment))
 	mux.Handle("POST /crm/segments/{id}", page(w.RenameSegment))

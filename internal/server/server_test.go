@@ -337,8 +337,8 @@ func TestHealthAndPendingPages(t *testing.T) {
 	}
 	e.user("mia@example.com", crm.RoleMember)
 	b.post("/login", "/login", url.Values{"email": {"mia@example.com"}, "password": {"correct horse"}})
-	for _, p := range []string{"/crm/companies"} {
-		if st, _, body := b.get(p); st != 200 || !strings.Contains(body, "Not built yet") || !strings.Contains(body, `aria-current="page"`) {
+	for _, p := range []string{"/crm/companies"} { // built (issue 13): the Companies table
+		if st, _, body := b.get(p); st != 200 || !strings.Contains(body, `id="company-table"`) || !strings.Contains(body, `aria-current="page"`) {
 			t.Fatalf("%s: %d", p, st)
 		}
 	}

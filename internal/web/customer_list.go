@@ -47,6 +47,8 @@ type CustomerListView struct {
 	Me           *crm.User
 	Drawer       *DrawerView  // the open drawer, when the page is /crm/customers/{id}
 	RecentBulk   []recentBulk // the last day's bulk actions, to undo
+	// CompanyNames names the companies of the company filter (its chips)
+	CompanyNames map[int64]string
 
 	failed error // an unexpected error while building the view
 
@@ -109,6 +111,18 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		return v, http.StatusInternalServerError
 	}
 	if v.RecentBulk, err = w.recentBulkActions(ctx, me, v.Users); err != nil {
+		v.failed = err
+		return v, http.StatusInternalServerError
+	}
+	var companyIDs []int64
+	for _, x := range raw["company"] {
+		for _, p := range strings.Split(x, ",") {
+			if id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64); err == nil && id > 0 && !slices.Contains(companyIDs, id) && len(companyIDs) < customers.MaxListVals {
+				companyIDs = append(companyIDs, id)
+			}
+		}
+	}
+	if v.CompanyNames, err = w.Customers.CompanyNames(ctx, companyIDs); err != nil {
 		v.failed = err
 		return v, http.StatusInternalServerError
 	}
@@ -274,6 +288,13 @@ func (w *Web) chips(q crm.CustomerQuery, canon url.Values, v CustomerListView) [
 		}
 		out = append(out, chip{"Segment: " + name, without("segment", "")})
 	}
+	for _, id := range f.CompanyIDs {
+		name := v.CompanyNames[id]
+		if name == "" {
+			name = fmt.Sprint(id)
+		}
+		out = append(out, chip{"Company: " + name, without("company", strconv.FormatInt(id, 10))})
+	}
 	for _, c := range f.Countries {
 		out = append(out, chip{"Country: " + crm.CountryName(c), without("country", c)})
 	}
@@ -424,3 +445,30 @@ func (v CustomerListView) SegmentName(id int64) string {
 
 // DateSorted reports whether the table is sorted by a date (then dates show absolute).
 func (v CustomerListView) DateSorted() bool { return v.SortKey == "created" || v.SortKey == "updated" }
+
+// pickedCompany is a company of the company filter, for its picker's chips.
+type pickedCompany struct {
+	ID   int64
+	Name string
+}
+
+// PickedCompanies are the company filter's companies as the URL names them,
+// with their names (an id no company has shows as the id).
+func (v CustomerListView) PickedCompanies() []pickedCompany {
+	var out []pickedCompany
+	for _, x := range v.Raw["company"] {
+		for _, p := range strings.Split(x, ",") {
+			p = strings.TrimSpace(p)
+			id, err := strconv.ParseInt(p, 10, 64)
+			if p == "" || slices.ContainsFunc(out, func(c pickedCompany) bool { return c.ID == id && err == nil }) {
+				continue
+			}
+			name := v.CompanyNames[id]
+			if name == "" {
+				name = p
+			}
+			out = append(out, pickedCompany{id, name})
+		}
+	}
+	return out
+}

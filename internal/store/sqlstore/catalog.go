@@ -16,19 +16,20 @@ func (s *Store) CreateCompany(ctx context.Context, c *crm.Company) error {
 	c.CreatedAt = ts(c.CreatedAt)
 	c.UpdatedAt = c.CreatedAt
 	err := s.wq().QueryRowContext(ctx,
-		`INSERT INTO companies (name, name_key, domain, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id`,
-		c.Name, crm.NameKey(c.Name), c.Domain, c.CreatedAt).Scan(&c.ID)
-	return s.conflict(err, "a company named "+c.Name+" already exists")
+		`INSERT INTO companies (name, name_key, domain, domain_key, country, created_at, updated_at)
+		 VALUES ($1, $2, $3, $3, $4, $5, $5) RETURNING id`,
+		c.Name, crm.NameKey(c.Name), c.Domain, c.Country, c.CreatedAt).Scan(&c.ID)
+	return s.conflict(err, "a company named "+c.Name+" or with the domain "+c.Domain+" already exists")
 }
 
-const companyCols = `co.id, co.name, co.domain, co.created_at, co.updated_at,
-	(SELECT count(*) FROM customers c WHERE c.company_id = co.id AND c.archived_at IS NULL)`
+const companyCols = `co.id, co.name, co.domain, co.country, co.customers_active, co.created_at, co.updated_at`
 
 func scanCompany(row interface{ Scan(...any) error }) (*crm.Company, error) {
 	var c crm.Company
-	if err := row.Scan(&c.ID, &c.Name, &c.Domain, &c.CreatedAt, &c.UpdatedAt, &c.Customers); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.Domain, &c.Country, &c.CustomersActive, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, err
 	}
+	c.Customers = c.CustomersActive
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, nil
 }
@@ -71,9 +72,13 @@ func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.C
 func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
 	c.UpdatedAt = ts(c.UpdatedAt)
 	return s.inTx(ctx, func(tx *Store) error {
-		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, name_key = $3, domain = $4, updated_at = $5 WHERE id = $1`,
-			c.ID, c.Name, crm.NameKey(c.Name), c.Domain, c.UpdatedAt)
-		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" already exists"); err != nil {
+		// the unique key follows the domain only when the domain changes, so
+		// that a company sharing its domain from before domains were unique
+		// (migration 00019) can still be renamed
+		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, name_key = $3,
+			domain_key = CASE WHEN domain = $4 THEN domain_key ELSE $4 END, domain = $4, country = $5, updated_at = $6 WHERE id = $1`,
+			c.ID, c.Name, crm.NameKey(c.Name), c.Domain, c.Country, c.UpdatedAt)
+		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" or with the domain "+c.Domain+" already exists"); err != nil {
 			return err
 		}
 		// its customers sort by its name

@@ -226,8 +226,12 @@ func (s *Store) filter(f crm.CustomerFilter, r *refs) custFilter {
 	if f.SegmentID != 0 {
 		fl.sets = append(fl.sets, idSet{table: "segment_members m", col: "m.customer_id", cond: "m.segment_id = " + arg(f.SegmentID), unique: true})
 	}
-	if f.CompanyID != 0 {
-		cond("c.company_id = " + arg(f.CompanyID))
+	if len(f.CompanyIDs) > 0 {
+		ps := make([]string, len(f.CompanyIDs))
+		for i, id := range f.CompanyIDs {
+			ps[i] = arg(id)
+		}
+		cond("c.company_id IN (" + strings.Join(ps, ", ") + ")")
 	}
 	if len(f.Countries) > 0 {
 		cond("c.country IN " + list(f.Countries))

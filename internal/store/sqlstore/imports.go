@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -509,9 +510,10 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 					return err
 				}
 			}
-			return nil
+		} else if err := tx.insertImportedSQLite(ctx, tables); err != nil {
+			return err
 		}
-		return tx.insertImportedSQLite(ctx, tables)
+		return tx.fillCompanyCountries(ctx, slices.Collect(maps.Keys(companyKeys)))
 	})
 }
 

@@ -61,6 +61,11 @@ func Run(t *testing.T, open Opener) {
 		{"UploadChunks", UploadChunks},
 		{"SavedViews", SavedViews},
 		{"CountCustomersAsList", CountCustomersAsList},
+		{"CompaniesTableBruteForce", CompaniesTableBruteForce},
+		{"CustomersActiveMaintained", CustomersActiveMaintained},
+		{"ImportFillsCompanyCountry", ImportFillsCompanyCountry},
+		{"CompanyDomainUnique", CompanyDomainUnique},
+		{"CompanyFilterEverywhere", CompanyFilterEverywhere},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -337,7 +337,7 @@ root?.addEventListener("change", async (e) => {
   } else if (el.matches("[data-company-field]")) {
     const cid = root.querySelector("[data-company-id]").dataset.companyId;
     call = ["PATCH", `/api/v1/companies/${cid}`, { [el.dataset.companyField]: el.value }];
-    saved = (co) => co[el.dataset.companyField] ?? el.value;
+    saved = (co) => (el.dataset.companyField === "country" ? shown("country", co.country) : co[el.dataset.companyField] ?? el.value);
   } else if (el.matches("[data-company-pick]")) {
     const name = el.value.trim();
     if (!name) return;

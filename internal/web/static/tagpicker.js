@@ -10,6 +10,9 @@
 //   data-tag-suggest="list"  names separated by commas (bulk tag, Add customer,
 //                            the drawer): the chosen tag replaces the name being
 //                            typed; names nobody has used yet are still allowed
+//   data-tag-suggest="company"  the customer table's company filter: as "pick",
+//                            over GET /api/v1/companies?q=... (name or domain
+//                            containing it); a chip holds a hidden "company" id
 //
 // Keyboard: Down opens the suggestions and moves through them, Up moves back,
 // Enter chooses the highlighted one (with none highlighted, Enter submits as
@@ -30,7 +33,7 @@ function enhance(input) {
   list.id = `${id}-list`;
   list.className = "combo-list";
   list.setAttribute("role", "listbox");
-  list.setAttribute("aria-label", "Tags");
+  list.setAttribute("aria-label", input.dataset.tagSuggest === "company" ? "Companies" : "Tags");
   const note = document.createElement("p");
   note.className = "combo-note";
   note.hidden = true;
@@ -55,6 +58,10 @@ const picked = (input) => input.closest(".tag-picker")?.querySelector(".picked")
 
 // The name being typed, and the names already chosen (left out of the suggestions).
 function typed(input) {
+  if (mode(input) === "company") {
+    const chosen = [...(picked(input)?.querySelectorAll('input[name="company"]') || [])].map((h) => h.dataset.name);
+    return { q: input.value.trim(), chosen };
+  }
   if (mode(input) === "pick") {
     const chosen = [...(picked(input)?.querySelectorAll('input[name="tag"]') || [])].map((h) => h.value);
     return { q: input.value.trim(), chosen };
@@ -73,13 +80,14 @@ async function suggest(input, evenEmpty) {
   st.abort = new AbortController();
   let items;
   try {
-    const res = await fetch(`/api/v1/tags?limit=${LIMIT + chosen.length}&q=${encodeURIComponent(q)}`,
+    const source = mode(input) === "company" ? "/api/v1/companies" : "/api/v1/tags";
+    const res = await fetch(`${source}?limit=${LIMIT + chosen.length}&q=${encodeURIComponent(q)}`,
       { headers: { Accept: "application/json" }, signal: st.abort.signal });
     if (!res.ok) throw new Error(String(res.status));
     ({ items } = await res.json());
   } catch (err) {
     if (mine === st.req && err.name !== "AbortError") {
-      show(input, [], "The tags could not be loaded. Type the name in full.");
+      show(input, [], mode(input) === "company" ? "The companies could not be loaded. Try again." : "The tags could not be loaded. Type the name in full.");
     }
     return;
   }
@@ -89,6 +97,7 @@ async function suggest(input, evenEmpty) {
   let msg = "";
   if (!items.length) {
     msg = q ? `No tag starts with “${q}”.` : "There are no tags yet.";
+    if (mode(input) === "company") msg = q ? `No company name or domain holds “${q}”.` : "There are no companies yet.";
     if (q && mode(input) === "list") msg += " It will be created.";
   }
   show(input, items, msg, q);
@@ -117,7 +126,13 @@ function show(input, items, msg, q = "") {
     const n = document.createElement("span");
     n.className = "combo-count muted num";
     n.textContent = fmt(t.customers);
-    n.title = `${fmt(t.customers)} customer${t.customers === 1 ? "" : "s"}`;
+    n.title = `${fmt(t.customers)} ${mode(input) === "company" ? "active " : ""}customer${t.customers === 1 ? "" : "s"}`;
+    if (mode(input) === "company" && t.domain) {
+      const d = document.createElement("span");
+      d.className = "combo-domain muted";
+      d.textContent = t.domain;
+      name.append(" ", d);
+    }
     li.append(name, n);
     return li;
   }));
@@ -126,7 +141,8 @@ function show(input, items, msg, q = "") {
   st.note.hidden = !msg;
   st.pop.hidden = !items.length && !msg;
   input.setAttribute("aria-expanded", String(items.length > 0));
-  st.status.textContent = items.length ? `${items.length} tag${items.length === 1 ? "" : "s"} suggested; use the arrow keys to choose.` : msg;
+  const what = mode(input) === "company" ? ["company", "companies"] : ["tag", "tags"];
+  st.status.textContent = items.length ? `${items.length} ${items.length === 1 ? what[0] : what[1]} suggested; use the arrow keys to choose.` : msg;
   if (!st.pop.hidden) place(input);
 }
 
@@ -177,7 +193,10 @@ function choose(input, i) {
   const st = states.get(input);
   const name = st.items[i]?.name;
   if (!name) return;
-  if (mode(input) === "pick") {
+  if (mode(input) === "company") {
+    addCompanyChip(input, st.items[i]);
+    input.value = "";
+  } else if (mode(input) === "pick") {
     addChip(input, name);
     input.value = "";
   } else {
@@ -200,6 +219,20 @@ function addChip(input, name) {
   x.dataset.unpick = "";
   x.setAttribute("aria-label", `Remove tag ${name}`);
   li.append(name, hidden, x);
+  ul.append(li);
+}
+
+function addCompanyChip(input, co) {
+  const ul = picked(input);
+  if ([...ul.querySelectorAll('input[name="company"]')].some((h) => h.value === String(co.id))) return;
+  const li = document.createElement("li");
+  li.className = "chip";
+  const hidden = Object.assign(document.createElement("input"), { type: "hidden", name: "company", value: String(co.id) });
+  hidden.dataset.name = co.name;
+  const x = Object.assign(document.createElement("button"), { type: "button", className: "chip-x", textContent: "×" });
+  x.dataset.unpick = "";
+  x.setAttribute("aria-label", `Remove company ${co.name}`);
+  li.append(co.name, hidden, x);
   ul.append(li);
 }
 
@@ -241,7 +274,7 @@ document.addEventListener("keydown", (e) => {
       close(input);
       break;
     case "Backspace":
-      if (mode(input) === "pick" && input.value === "" && input.selectionStart === 0) picked(input)?.lastElementChild?.remove();
+      if ((mode(input) === "pick" || mode(input) === "company") && input.value === "" && input.selectionStart === 0) picked(input)?.lastElementChild?.remove();
       break;
   }
 }, true);
