@@ -90,6 +90,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /crm/customers/columns", page(w.SaveColumns))
 	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
 	mux.Handle("GET /crm/duplicates", page(w.Duplicates))
+	mux.Handle("GET /crm/companies/duplicates", page(w.CompanyDuplicates))
 	mux.Handle("GET /crm/companies/{id}", page(w.Company))
 	mux.Handle("GET /crm/companies", page(w.Pending("companies", "Companies", "Companies and their customers will be listed here.")))
 	mux.Handle("GET /crm/segments", page(w.Segments))

@@ -15,6 +15,7 @@ type CompanyView struct {
 	Total     int
 	More      bool
 	Back      int64 // the customer the drawer came from, 0 when none
+	Merge     *CompanyMergeInfo
 }
 
 // Company serves /crm/companies/{id}: the company drawer (?fragment=drawer) or its page.
@@ -41,6 +42,10 @@ func (w *Web) Company(rw http.ResponseWriter, r *http.Request) {
 	}
 	v := CompanyView{Co: co, Customers: page.Items, Total: page.Total, More: page.NextCursor != ""}
 	v.Back, _ = strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+	if v.Merge, err = w.companyMergeInfo(r, id); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
 	if r.URL.Query().Get("fragment") == "drawer" {
 		w.fragment(rw, r, "company-drawer", v)
 		return
