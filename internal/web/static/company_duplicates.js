@@ -101,7 +101,8 @@ async function preview() {
   const ul = document.createElement("ul");
   ul.append(li(`${plural(p.customers, "customer")} move to ${p.primary.name}${p.customers !== p.customers_active ? ` (${fmt(p.customers_active)} active)` : ""}`));
   if (p.fill.domain) ul.append(li(`${p.primary.name} gains the domain ${p.fill.domain}`));
-  ul.append(li(`archived, pointing to ${p.primary.name}: ${p.secondaries.map((s) => s.name).join(", ")}`));
+  const names = p.secondaries.map((s) => s.name).join(", ");
+  ul.append(li(`${names} ${p.secondaries.length === 1 ? "is" : "are"} archived and ${p.secondaries.length === 1 ? "points" : "point"} to ${p.primary.name}`));
   ul.append(li("both sides keep a log entry; a merge cannot be undone"));
   plan.replaceChildren(Object.assign(document.createElement("strong"), { textContent: `Keep ${p.primary.name}:` }), ul);
   go.textContent = `Merge ${p.secondaries.length + 1} companies`;
