@@ -173,6 +173,18 @@ func CompanyMerge(t *testing.T, s crm.Store) {
 	if len(l) != 1 || l[0].Kind != crm.CompanyActMergedFrom || !l[0].At.Equal(t0) {
 		t.Fatalf("kept company's log %+v", l)
 	}
+	// a merged company's name leads to the kept one; pickers list it no more
+	if got, err := s.FindCompanyByName(ctx, "QUORRA inc"); err != nil || got.ID != keep.ID {
+		t.Fatalf("find a merged company by name: %+v %v", got, err)
+	}
+	ids, err := s.EnsureCompanies(ctx, []string{"Quorra Ltd", "Quorra Old"}, t0)
+	must(t, err)
+	if ids[crm.NameKey("Quorra Ltd")] != keep.ID || ids[crm.NameKey("Quorra Old")] != keep.ID {
+		t.Fatalf("ensure merged companies: %v, want %d", ids, keep.ID)
+	}
+	if list, _ := s.ListCompanies(ctx, "quorra", 10); len(list) != 0 {
+		t.Fatalf("merged companies listed: %+v", list)
+	}
 	// a company no longer active: conflict
 	must(t, s.InTx(ctx, func(tx crm.Store) error {
 		_, err := tx.MergeCompanies(ctx, keep.ID, []int64{b.ID}, "", t0)
