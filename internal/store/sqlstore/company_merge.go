@@ -38,19 +38,23 @@ func (s *Store) RefreshCompanyKeys(ctx context.Context) error {
 		if err != nil || len(batch) == 0 {
 			return err
 		}
-		var b strings.Builder
+		var b, ids strings.Builder
 		args := make([]any, 0, len(batch)*5)
 		for i, c := range batch {
 			if i > 0 {
 				b.WriteString(", ")
+				ids.WriteString(", ")
 			}
 			n := len(args)
 			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5)
+			fmt.Fprintf(&ids, "$%d", n+1)
 			args = append(args, c.id, crm.CompanyNameKey(c.name), crm.CompanyDomainKey(c.domain), c.name, c.domain)
 		}
+		// (the id list lets SQLite walk only these rows: its UPDATE FROM
+		// loops over the target table outside)
 		if _, err := s.wq().ExecContext(ctx, `UPDATE companies SET match_name = v.column2, match_domain = v.column3
 			FROM (VALUES `+b.String()+`) AS v
-			WHERE companies.id = v.column1 AND companies.name = v.column4 AND companies.domain = v.column5`, args...); err != nil {
+			WHERE companies.id IN (`+ids.String()+`) AND companies.id = v.column1 AND companies.name = v.column4 AND companies.domain = v.column5`, args...); err != nil {
 			return fmt.Errorf("refresh company keys: %w", err)
 		}
 		after = batch[len(batch)-1].id
@@ -330,18 +334,20 @@ func (s *Store) reindexMany(ctx context.Context, ids []int64) error {
 		if err != nil {
 			return err
 		}
-		var b strings.Builder
+		var b, list strings.Builder
 		vals := make([]any, 0, 2*len(rows))
 		for i, x := range rows {
 			if i > 0 {
 				b.WriteString(", ")
+				list.WriteString(", ")
 			}
 			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS TEXT))", 2*i+1, 2*i+2)
+			fmt.Fprintf(&list, "$%d", 2*i+1)
 			vals = append(vals, x.id, x.text)
 		}
 		if len(rows) > 0 {
 			if _, err := s.wq().ExecContext(ctx, `UPDATE customers SET search_text = v.column2 FROM (VALUES `+b.String()+`) AS v
-				WHERE customers.id = v.column1`, vals...); err != nil {
+				WHERE customers.id IN (`+list.String()+`) AND customers.id = v.column1`, vals...); err != nil {
 				return err
 			}
 		}

@@ -21,6 +21,10 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- The active customers of a company, counted from the index alone (the
+-- possible duplicates show them for every company listed).
+CREATE INDEX customers_company_active ON customers (company_id) WHERE archived_at IS NULL;
+
 -- A company's own log: merges (customers have theirs in activity).
 CREATE TABLE company_activity (
     id         INTEGER PRIMARY KEY,
