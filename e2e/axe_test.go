@@ -209,6 +209,29 @@ func TestAccessibilityAxe(t *testing.T) {
 		a.report()
 	})
 
+	// Possible duplicate companies, the company merge dialog, and a company
+	// with possible duplicates (issue 13); a browser of its own, as the
+	// pages above fill theirs.
+	t.Run("company merge", func(t *testing.T) {
+		ctx := browser(t)
+		a := newAxe(t, ctx)
+		base := serve(t, "--demo")
+		signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
+		do(t, ctx, chromedp.Navigate(base+"/crm/customers"), chromedp.WaitVisible(css("#customer-table")))
+		keep := companyByAPI(t, ctx, "Axewright", "axewright.example", 1)
+		companyByAPI(t, ctx, "Axewright Ltd.", "", 1)
+		do(t, ctx, chromedp.Navigate(base+"/crm/companies/duplicates"), chromedp.WaitVisible(css("#company-duplicates")))
+		a.check("company duplicates")
+		if !get(t, ctx, chromedp.Evaluate[bool](clickJS(`#company-duplicates tr[data-group="name:axewright"] [data-merge-group]`))) {
+			t.Fatal("no Merge… button for the group")
+		}
+		do(t, ctx, chromedp.WaitVisible(css("#co-merge [data-slot=plan] ul")))
+		a.check("company merge dialog")
+		do(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/crm/companies/%d", base, keep)), chromedp.WaitVisible(css(".co-dups-link")))
+		a.check("company page with possible duplicates")
+		a.report()
+	})
+
 	t.Run("pages", func(t *testing.T) {
 		ctx := browser(t,
 			allow(`^404 GET /crm/customers/999999$`, "the not-found page"),

@@ -75,6 +75,7 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, patch("update-custom-field", "/api/v1/custom-fields/{id}", "Edit or retire a custom field (admin only)", "Catalog"), a.patchCustomField)
 	huma.Register(h, get("get-company", "/api/v1/companies/{id}", "One company", "Catalog"), a.getCompany)
 	huma.Register(h, patch("update-company", "/api/v1/companies/{id}", "Change a company's name, domain or country", "Catalog"), a.patchCompany)
+	a.companyMergeRoutes(h)
 
 	huma.Register(h, action("send-email", "/api/v1/customers/{id}/send", "Send an e-mail (refused for a suppressed contact)", "Messages"), a.sendManual)
 	huma.Register(h, huma.Operation{OperationID: "send-segment", Method: http.MethodPost, Path: "/api/v1/segments/{id}/send",

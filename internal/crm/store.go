@@ -27,6 +27,7 @@ type Store interface {
 	BulkUndoStore
 	AvatarStore
 	ViewStore
+	CompanyMergeStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

@@ -92,6 +92,8 @@ func Describe(a crm.Activity) string {
 				return fmt.Sprintf("%s reopened the task %q", who, str("title"))
 			}
 			return fmt.Sprintf("%s updated the task %q", who, str("title"))
+		case field == "company" && d["company_merge"] == true:
+			return fmt.Sprintf("%s merged the company %s into %s", who, show(field, d["from"]), show(field, d["to"]))
 		case strings.HasPrefix(field, "custom."):
 			return fmt.Sprintf("%s changed %s from %s to %s", who, strings.TrimPrefix(field, "custom."), show(field, d["from"]), show(field, d["to"]))
 		}

@@ -160,7 +160,7 @@ func TestViewRoundTripsEveryFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		co, err := svc.CreateCompany(ctx, ann, "Globex", "")
+		co, err := svc.CreateCompany(ctx, ann, customers.CompanyInput{Name: "Globex"})
 		if err != nil {
 			t.Fatal(err)
 		}

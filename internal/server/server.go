@@ -91,6 +91,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("GET /crm/customers/{id}", page(w.CustomerDrawer))
 	mux.Handle("GET /crm/views/{id}", page(w.OpenView)) // a saved view's link to share
 	mux.Handle("GET /crm/duplicates", page(w.Duplicates))
+	mux.Handle("GET /crm/companies/duplicates", page(w.CompanyDuplicates))
 	mux.Handle("GET /crm/companies/{id}", page(w.Company))
 	mux.Handle("GET /crm/companies", page(w.CompanyList))
 	mux.Handle("GET /crm/segments", page(w.Segments))

@@ -15,6 +15,7 @@ type CompanyView struct {
 	Total     int
 	More      bool
 	Back      int64 // the customer the drawer came from, 0 when none
+	Merge     *CompanyMergeInfo
 }
 
 // Company serves /crm/companies/{id}: the company drawer (?fragment=drawer) or its page.
@@ -54,5 +55,8 @@ func (w *Web) companyView(r *http.Request, id int64) (*CompanyView, error) {
 	}
 	v := &CompanyView{Co: co, Customers: page.Items, Total: page.Total, More: page.NextCursor != ""}
 	v.Back, _ = strconv.ParseInt(r.URL.Query().Get("from"), 10, 64)
+	if v.Merge, err = w.companyMergeInfo(r, id); err != nil {
+		return nil, err
+	}
 	return v, nil
 }

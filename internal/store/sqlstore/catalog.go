@@ -40,19 +40,21 @@ func (s *Store) GetCompany(ctx context.Context, id int64) (*crm.Company, error) 
 }
 
 func (s *Store) FindCompanyByName(ctx context.Context, name string) (*crm.Company, error) {
-	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co WHERE co.name_key = $1`,
+	// (a company merged into another leads to that one)
+	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co
+		WHERE co.id = (SELECT COALESCE(x.merged_into_id, x.id) FROM companies x WHERE x.name_key = $1)`,
 		crm.NameKey(name)))
 	return c, notFound(err, "company")
 }
 
-// ListCompanies lists companies whose name starts with q (case-insensitively), by name.
+// ListCompanies lists active companies whose name starts with q (case-insensitively), by name.
 func (s *Store) ListCompanies(ctx context.Context, q string, limit int) ([]crm.Company, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
 	rows, err := s.rq().QueryContext(ctx,
 		`SELECT `+companyCols+` FROM companies co
-		 WHERE co.name_key LIKE $1 ESCAPE '\'
+		 WHERE co.name_key LIKE $1 ESCAPE '\' AND co.archived_at IS NULL
 		 ORDER BY co.name_key, co.id LIMIT $2`, likePrefix(q), limit)
 	if err != nil {
 		return nil, err

@@ -229,7 +229,8 @@ func (s *Store) ImportMatches(ctx context.Context, emails []string) (_ map[strin
 }
 
 // EnsureCompanies finds companies by name case-insensitively, creating
-// missing ones: a few set-based statements per call, whatever the count.
+// missing ones: a few set-based statements per call, whatever the count. A
+// name of a company merged into another finds the one it was merged into.
 func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Time) (map[string]int64, error) {
 	out := map[string]int64{}
 	first := map[string]string{} // name key -> the name as first written
@@ -253,7 +254,7 @@ func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Ti
 			for i, k := range part {
 				args[i] = k
 			}
-			rows, err := q.QueryContext(ctx, `SELECT name_key, id FROM companies WHERE name_key IN `+placeholders(1, len(args)), args...)
+			rows, err := q.QueryContext(ctx, `SELECT name_key, COALESCE(merged_into_id, id) FROM companies WHERE name_key IN `+placeholders(1, len(args)), args...)
 			if err != nil {
 				return err
 			}

@@ -56,6 +56,8 @@ func Run(t *testing.T, open Opener) {
 		{"SegmentDeliveries", testDeliveries},
 		{"BulkUndo", testBulkUndo},
 		{"DuplicatePairs", DuplicatePairs},
+		{"CompanyMerge", CompanyMerge},
+		{"CompanyDuplicates", CompanyDuplicates},
 		{"UserPasswordState", UserPasswordState},
 		{"AvatarCache", AvatarCache},
 		{"UploadChunks", UploadChunks},
