@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,17 +28,26 @@ const (
 // the cookie Secure (served over https).
 func (r *Router) Middleware(next http.Handler, secure bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		switch req.Method {
-		case http.MethodGet, http.MethodHead:
-			next.ServeHTTP(w, req.WithContext(WithReads(req.Context(), r.readAfter(req))))
-		case http.MethodOptions:
+		switch {
+		case req.Method == http.MethodOptions || primaryOnly(req):
 			next.ServeHTTP(w, req)
+		case req.Method == http.MethodGet || req.Method == http.MethodHead:
+			next.ServeHTTP(w, req.WithContext(WithReads(req.Context(), r.readAfter(req))))
 		default:
 			sw := &stampWriter{ResponseWriter: w, r: r, req: req, secure: secure}
 			next.ServeHTTP(sw, req)
 			sw.stamp() // when the handler wrote nothing
 		}
 	})
+}
+
+// primaryOnly reports a read that must follow the primary as it commits:
+// live updates (Server-Sent Events, which re-check a changed customer's
+// permission as the change arrives, for as long as the stream lasts) and
+// the change feed.
+func primaryOnly(req *http.Request) bool {
+	return req.URL.Path == "/api/v1/events" || req.URL.Path == "/api/v1/changes" ||
+		strings.Contains(req.Header.Get("Accept"), "text/event-stream")
 }
 
 // readAfter is the position the client's reads must see: the latest of the
@@ -147,9 +157,8 @@ func (t *tokenLSNs) put(auth string, lsn uint64) {
 			}
 		}
 	}
-	if e := t.m[k]; e.lsn < lsn || now.After(e.until) {
-		t.m[k] = tokenLSN{lsn: lsn, until: now.Add(remember)}
-	} else {
-		t.m[k] = tokenLSN{lsn: e.lsn, until: now.Add(remember)}
+	if e := t.m[k]; e.lsn > lsn && now.Before(e.until) {
+		lsn = e.lsn
 	}
+	t.m[k] = tokenLSN{lsn: lsn, until: now.Add(remember)}
 }
