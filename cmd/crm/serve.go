@@ -20,6 +20,7 @@ import (
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
+	"github.com/acme/crm/internal/replica"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
@@ -43,6 +44,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	reads, err := useReplica(ctx, db, cfg, log)
+	if err != nil {
+		return err
+	}
 	acc := accounts.New(db)
 
 	if demo {
@@ -81,7 +86,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
-		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log)})
+		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log), Reads: reads})
 	if err != nil {
 		return err
 	}
@@ -90,6 +95,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go server.CleanSessions(bg, db, time.Hour, log)
+	if reads != nil {
+		go reads.Run(bg) // the replica's health, every second
+	}
 	if err := queue.Start(bg); err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}
@@ -99,6 +107,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "Customers is running at %s  (%s database %s)\n", url, db.Engine(), cfg.RedactedDB())
+	if reads != nil {
+		fmt.Fprintf(stdout, "Reads of the table, search, drawer and exports go to the replica %s while it is at most %s behind\n", cfg.RedactedDBRead(), cfg.DBReadMaxLag)
+	}
 	if demo {
 		fmt.Fprintf(stdout, "Sign in as %s with the password %s\n", seed.DemoAdminEmail, seed.DemoPassword)
 	} else if setup, _ := acc.NeedsSetup(ctx); setup {
@@ -151,4 +162,16 @@ func seedDemo(ctx context.Context, db *store.DB, acc *accounts.Service, stdout i
 func avatarService(cfg config.Config, db crm.Store, log *slog.Logger) *avatars.Service {
 	on, _ := cfg.GravatarOn()
 	return avatars.New(db, on, cfg.GravatarURL, log)
+}
+
+// useReplica attaches the read replica of --db-read, when one is set.
+func useReplica(ctx context.Context, db *store.DB, cfg config.Config, log *slog.Logger) (*replica.Router, error) {
+	if cfg.DBRead == "" {
+		return nil, nil
+	}
+	r, err := db.UseReplica(ctx, cfg.DBRead, replica.Options{MaxLag: cfg.DBReadMaxLag, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("read replica %s: %w", cfg.RedactedDBRead(), err)
+	}
+	return r, nil
 }

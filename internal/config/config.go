@@ -49,11 +49,17 @@ type Config struct {
 	// CRM_GRAVATAR_URL: where pictures are fetched (hash appended); tests
 	// point it at a local server. Default https://www.gravatar.com/avatar/.
 	GravatarURL string
+	// CRM_DB_READ: a streaming replica of the PostgreSQL database CRM_DB,
+	// postgres://..., for the table, counts, search, drawer and exports.
+	DBRead string
+	// CRM_DB_READ_MAX_LAG: a replica further behind than this is skipped
+	// (reads go to the primary) until it catches up.
+	DBReadMaxLag time.Duration
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30, Gravatar: "on"}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30, Gravatar: "on", DBReadMaxLag: 5 * time.Second}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -90,6 +96,14 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CRM_JOB_RESCUE_AFTER: %q is not a duration (say 2m or 90s)", v)
 		}
 		c.JobRescueAfter = d
+	}
+	str("CRM_DB_READ", &c.DBRead)
+	if v := getenv("CRM_DB_READ_MAX_LAG"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("CRM_DB_READ_MAX_LAG: %q is not a duration (say 5s or 500ms)", v)
+		}
+		c.DBReadMaxLag = d
 	}
 	if v := getenv("CRM_IMPORT_UPLOAD_CAP"); v != "" {
 		n, err := ParseBytes(v)
@@ -157,7 +171,36 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Gravatar, "gravatar", c.Gravatar,
 		"on: customers' Gravatar pictures, fetched and cached by the server; off: initials only, Gravatar never asked (env CRM_GRAVATAR)")
 	fs.StringVar(&c.GravatarURL, "gravatar-url", c.GravatarURL, "where Gravatar pictures are fetched from (env CRM_GRAVATAR_URL)")
+	c.ReplicaFlags(fs)
 }
+
+// ReplicaFlags registers the read replica's flags on fs.
+func (c *Config) ReplicaFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.DBRead, "db-read", c.DBRead,
+		"postgres://... of a streaming replica of --db (PostgreSQL only) for the table, counts, search, drawer and exports (env CRM_DB_READ)")
+	fs.DurationVar(&c.DBReadMaxLag, "db-read-max-lag", c.DBReadMaxLag,
+		"a replica further behind the primary is skipped until it catches up (env CRM_DB_READ_MAX_LAG)")
+}
+
+// validateReplica checks the read replica's settings.
+func (c Config) validateReplica() []error {
+	var errs []error
+	if c.DBRead != "" {
+		switch {
+		case !strings.HasPrefix(c.DBRead, "postgres://") && !strings.HasPrefix(c.DBRead, "postgresql://"):
+			errs = append(errs, fmt.Errorf("db-read: %q is not a postgres:// address", redact(c.DBRead)))
+		case !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://"):
+			errs = append(errs, errors.New("db-read: a read replica needs a PostgreSQL database (--db postgres://...); SQLite is read by the process's own reader connections"))
+		}
+	}
+	if c.DBReadMaxLag < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("db-read-max-lag: %s is shorter than 100ms", c.DBReadMaxLag))
+	}
+	return errs
+}
+
+// RedactedDBRead is the replica setting with any password hidden, safe to log.
+func (c Config) RedactedDBRead() string { return redact(c.DBRead) }
 
 // ErrUsage marks a command line that could not be parsed.
 var ErrUsage = errors.New("usage")
@@ -230,6 +273,7 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
+	errs = append(errs, c.validateReplica()...)
 	return errors.Join(errs...)
 }
 

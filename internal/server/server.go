@@ -21,6 +21,7 @@ import (
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
+	"github.com/acme/crm/internal/replica"
 	"github.com/acme/crm/internal/web"
 )
 
@@ -41,6 +42,9 @@ type Deps struct {
 	// Avatars fetches and caches Gravatar pictures for GET /avatars/{hash};
 	// nil answers every one with "none" (initials).
 	Avatars *avatars.Service
+	// Reads routes the reads a read replica may answer (--db-read); nil
+	// without a replica.
+	Reads *replica.Router
 }
 
 // New returns the whole HTTP handler.
@@ -123,6 +127,9 @@ func New(d Deps) (http.Handler, error) {
 	cop.AddInsecureBypassPattern("POST /u/{token}")                    // mail providers' one-click unsubscribe comes from elsewhere
 	cop.AddInsecureBypassPattern("POST /api/v1/webhooks/email-events") // the mail provider's webhook: its own token, never a cookie
 	h = tokenRequestsBypass(cop, h)
+	if d.Reads != nil {
+		h = d.Reads.Middleware(h, d.SecureCookie) // the replica for GET, the user's last change recorded after others
+	}
 	h = securityHeaders(h, d.SecureCookie)
 	h = logRequests(d.Log, h)
 	h = recoverPanics(d.Log, h)

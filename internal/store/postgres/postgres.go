@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -34,35 +35,11 @@ type Store struct {
 
 // Open connects to dsn (postgres://...) and migrates the schema.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
-	if err != nil {
-		return nil, fmt.Errorf("invalid PostgreSQL address: %w", err)
-	}
-	// The app's queries are short and index-driven. A parallel plan starts
-	// worker processes and, for a merge or nested-loop join, has every worker
-	// read the whole inner side again: on the 2-core machines of
-	// docs/benchmarks.md the list filtered by two tags took 67-86 ms with
-	// parallel workers and 35-45 ms without.
-	if _, set := cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"]; !set {
-		cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
-	}
-	// pgx prepares every statement and keeps up to 512 per connection.
-	// Statements run once (ids written as literal lists) are kept out of it
-	// (OneOff); those whose number of parameters varies with their input
-	// still make one entry per count. Kept at 512 with the one-off ones, a
-	// million-row re-import held 149 MB (docs/import-benchmarks.md); 64 are
-	// plenty for the app's repeated statements.
-	if !strings.Contains(dsn, "statement_cache_capacity") {
-		cfg.ConnConfig.StatementCacheCapacity = 64
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pool, err := connect(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("cannot connect to PostgreSQL %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
-	}
+	cfg := pool.Config()
 	db := stdlib.OpenDBFromPool(pool)
 	if err := migrate(ctx, db, pool); err != nil {
 		db.Close()
@@ -86,6 +63,92 @@ func (s *Store) Close() error {
 	err := s.Store.Close()
 	s.Pool.Close()
 	return err
+}
+
+// connect opens a pool on dsn with the session settings every connection
+// of the app gets (the primary's and a read replica's alike) and checks
+// that the server answers.
+func connect(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid PostgreSQL address: %w", err)
+	}
+	setSession(cfg, dsn)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot connect to PostgreSQL %s@%s/%s: %w", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Database, err)
+	}
+	return pool, nil
+}
+
+// OpenReplica opens a pool on a streaming read replica of primary, with
+// the session settings of the primary's connections. A replica that is down at start is no error (reads go to the primary until
+// it answers); one that answers must be in recovery, of the same cluster,
+// and hold the same database.
+func OpenReplica(ctx context.Context, dsn string, primary *sql.DB) (*sql.DB, *pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid PostgreSQL address of the read replica: %w", err)
+	}
+	setSession(cfg, dsn)
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > 2*time.Second {
+		cfg.ConnConfig.ConnectTimeout = 2 * time.Second // a replica that does not answer falls back quickly
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	fail := func(err error) (*sql.DB, *pgxpool.Pool, error) {
+		db.Close()
+		pool.Close()
+		return nil, nil, err
+	}
+	var recovery bool
+	var sysID, dbName string
+	err = db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system()), current_database()`).Scan(&recovery, &sysID, &dbName)
+	if err != nil {
+		return db, pool, nil // down: the router finds it when it answers
+	}
+	var pSysID, pDBName string
+	if err := primary.QueryRowContext(ctx, `SELECT (SELECT system_identifier::text FROM pg_control_system()), current_database()`).Scan(&pSysID, &pDBName); err != nil {
+		return fail(err)
+	}
+	where := fmt.Sprintf("%s@%s:%d/%s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	switch {
+	case !recovery:
+		return fail(fmt.Errorf("the read replica %s is not a standby (pg_is_in_recovery() is false): --db-read must name a streaming replica of --db", where))
+	case sysID != pSysID:
+		return fail(fmt.Errorf("the read replica %s is a standby of another cluster than --db (system identifier %s, the primary's %s)", where, sysID, pSysID))
+	case dbName != pDBName:
+		return fail(fmt.Errorf("the read replica %s names the database %q, the primary %q: both must name the same database", where, dbName, pDBName))
+	}
+	return db, pool, nil
+}
+
+// setSession sets what every connection of the app runs with.
+func setSession(cfg *pgxpool.Config, dsn string) {
+	// The app's queries are short and index-driven. A parallel plan starts
+	// worker processes and, for a merge or nested-loop join, has every worker
+	// read the whole inner side again: on the 2-core machines of
+	// docs/benchmarks.md the list filtered by two tags took 67-86 ms with
+	// parallel workers and 35-45 ms without.
+	if _, set := cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"]; !set {
+		cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	}
+	// pgx prepares every statement and keeps up to 512 per connection.
+	// Statements run once (ids written as literal lists) are kept out of it
+	// (OneOff); those whose number of parameters varies with their input
+	// still make one entry per count. Kept at 512 with the one-off ones, a
+	// million-row re-import held 149 MB (docs/import-benchmarks.md); 64 are
+	// plenty for the app's repeated statements.
+	if !strings.Contains(dsn, "statement_cache_capacity") {
+		cfg.ConnConfig.StatementCacheCapacity = 64
+	}
 }
 
 func migrate(ctx context.Context, db *sql.DB, pool *pgxpool.Pool) error {

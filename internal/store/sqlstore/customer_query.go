@@ -430,7 +430,7 @@ func (s *Store) sparse(ctx context.Context, total, page int) (bool, error) {
 		return true, nil
 	}
 	var maxID sql.NullInt64
-	if err := s.rq().QueryRowContext(ctx, `SELECT max(id) FROM customers`).Scan(&maxID); err != nil {
+	if err := s.lq(ctx).QueryRowContext(ctx, `SELECT max(id) FROM customers`).Scan(&maxID); err != nil {
 		return false, err
 	}
 	return int64(total)*int64(total) <= int64(page)*maxID.Int64, nil
@@ -446,7 +446,7 @@ func (s *Store) sparse(ctx context.Context, total, page int) (bool, error) {
 // matches² < 64×page×customers: about 57,000 of a million for a page of 50.
 func (s *Store) hashBound(ctx context.Context, page int) (int64, error) {
 	var maxID sql.NullInt64
-	if err := s.rq().QueryRowContext(ctx, `SELECT max(id) FROM customers`).Scan(&maxID); err != nil {
+	if err := s.lq(ctx).QueryRowContext(ctx, `SELECT max(id) FROM customers`).Scan(&maxID); err != nil {
 		return 0, err
 	}
 	return max(1, int64(math.Sqrt(float64(64*int64(page)*maxID.Int64)))), nil
@@ -460,7 +460,7 @@ func (s *Store) resolve(ctx context.Context, f crm.CustomerFilter) (*refs, error
 		for i, t := range f.Tags {
 			keys[i] = crm.NameKey(t)
 		}
-		rows, err := s.rq().QueryContext(ctx, `SELECT id, name_key FROM tags WHERE name_key IN `+placeholders(1, len(keys)), keys...)
+		rows, err := s.lq(ctx).QueryContext(ctx, `SELECT id, name_key FROM tags WHERE name_key IN `+placeholders(1, len(keys)), keys...)
 		if err != nil {
 			return nil, err
 		}
@@ -478,7 +478,7 @@ func (s *Store) resolve(ctx context.Context, f crm.CustomerFilter) (*refs, error
 		}
 	}
 	if f.ScoreProduct != "" && (f.ScoreMin != nil || f.ScoreMax != nil) {
-		err := s.rq().QueryRowContext(ctx, `SELECT id FROM products WHERE key = $1`, f.ScoreProduct).Scan(&r.product)
+		err := s.lq(ctx).QueryRowContext(ctx, `SELECT id FROM products WHERE key = $1`, f.ScoreProduct).Scan(&r.product)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
@@ -493,9 +493,9 @@ func (s *Store) scoreSortProduct(ctx context.Context, key string) (int64, error)
 	var id int64
 	var err error
 	if key != "" {
-		err = s.rq().QueryRowContext(ctx, `SELECT id FROM products WHERE key = $1`, key).Scan(&id)
+		err = s.lq(ctx).QueryRowContext(ctx, `SELECT id FROM products WHERE key = $1`, key).Scan(&id)
 	} else {
-		err = s.rq().QueryRowContext(ctx, `SELECT id FROM products ORDER BY position, id LIMIT 1`).Scan(&id)
+		err = s.lq(ctx).QueryRowContext(ctx, `SELECT id FROM products ORDER BY position, id LIMIT 1`).Scan(&id)
 	}
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
@@ -579,12 +579,12 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 	case bound > 0:
 		q := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM customers c%s LIMIT %d) x", whereClause(fl.conds), bound+1)
 		var n int64
-		if err := s.rq().QueryRowContext(ctx, q, fl.args...).Scan(&n); err != nil {
+		if err := s.lq(ctx).QueryRowContext(ctx, q, fl.args...).Scan(&n); err != nil {
 			return nil, err
 		}
 		hashed, page.Total = n <= bound, int(min(n, CountCap+1))
 	case len(fl.sets) > 1:
-		ids, err := queryList(ctx, s.rq(), func(r *sql.Rows) (int64, error) {
+		ids, err := queryList(ctx, s.lq(ctx), func(r *sql.Rows) (int64, error) {
 			var id int64
 			return id, r.Scan(&id)
 		}, s.countSQL(fl), fl.args...)
@@ -594,7 +594,7 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 		matched, page.Total = ids, len(ids)
 	case fl.search != "" && len(fl.sets) == 0:
 		var ids sql.NullString
-		if err := s.rq().QueryRowContext(ctx, s.searchCountSQL(fl, limit+1), fl.args...).Scan(&page.Total, &ids); err != nil {
+		if err := s.lq(ctx).QueryRowContext(ctx, s.searchCountSQL(fl, limit+1), fl.args...).Scan(&page.Total, &ids); err != nil {
 			return nil, err
 		}
 		if ids.Valid {
@@ -608,7 +608,7 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 			sparse = true // every match is in hand: read them by id
 		}
 	default:
-		if err := s.rq().QueryRowContext(ctx, s.countSQL(fl), fl.args...).Scan(&page.Total); err != nil {
+		if err := s.lq(ctx).QueryRowContext(ctx, s.countSQL(fl), fl.args...).Scan(&page.Total); err != nil {
 			return nil, err
 		}
 	}
@@ -782,7 +782,7 @@ func (s *Store) exactMatches(ctx context.Context, f crm.CustomerFilter) ([]int64
 		where += " AND "
 	}
 	args = append(args, string(ch), value)
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (int64, error) {
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (int64, error) {
 		var id int64
 		return id, r.Scan(&id)
 	}, fmt.Sprintf(`SELECT c.id FROM customers c%s c.id IN (SELECT k.customer_id FROM contacts k
@@ -889,7 +889,7 @@ func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []
 	}
 	sqlText := `SELECT ` + customerCols + `, ` + out + ` FROM (` + inner + `) p` +
 		` JOIN customers c ON c.id = p.pid` + strings.TrimPrefix(customerFrom, " FROM customers c") + outerOrder
-	rows, err := s.rq().QueryContext(ctx, sqlText, args...)
+	rows, err := s.lq(ctx).QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, nil, err
 	}

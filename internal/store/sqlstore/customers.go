@@ -80,7 +80,7 @@ func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer,
 	out := make([]*crm.Customer, 0, len(ids))
 	err := inChunks(ids, func(part []int64) error {
 		in, args := s.idsIn(part)
-		cs, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Customer, error) { return scanCustomer(r) }, `SELECT `+customerCols+customerFrom+` WHERE c.id IN `+in+` ORDER BY c.id`, args...)
+		cs, err := queryList(ctx, s.lq(ctx), func(r *sql.Rows) (*crm.Customer, error) { return scanCustomer(r) }, `SELECT `+customerCols+customerFrom+` WHERE c.id IN `+in+` ORDER BY c.id`, args...)
 		if err != nil || len(cs) == 0 {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *Store) GetCustomers(ctx context.Context, ids []int64) ([]*crm.Customer,
 			c.Contacts = []crm.Contact{}
 			byID[c.ID] = c
 		}
-		contacts, err := queryList(ctx, s.rq(), func(r *sql.Rows) (*crm.Contact, error) { return scanContact(r) }, `SELECT `+contactCols+contactFrom+
+		contacts, err := queryList(ctx, s.lq(ctx), func(r *sql.Rows) (*crm.Contact, error) { return scanContact(r) }, `SELECT `+contactCols+contactFrom+
 			` WHERE k.customer_id IN `+in+` AND k.removed_at IS NULL ORDER BY k.customer_id, `+channelOrder+`, k.is_primary DESC, k.id`, args...)
 		if err != nil {
 			return err
@@ -170,7 +170,7 @@ func (s *Store) hydrate(ctx context.Context, cs []*crm.Customer) error {
 			}},
 	}
 	for _, l := range loaders {
-		rows, err := s.rq().QueryContext(ctx, l.sql, args...)
+		rows, err := s.lq(ctx).QueryContext(ctx, l.sql, args...)
 		if err != nil {
 			return err
 		}

@@ -159,7 +159,13 @@ func (s *Store) ExportCustomers(ctx context.Context, f crm.CustomerFilter, chunk
 // pin returns a store that reads on one connection of the readers, set up
 // for a long sequential read, and the function that gives it back.
 func (s *Store) pin(ctx context.Context) (*Store, func(), error) {
-	conn, err := s.r.Conn(ctx)
+	var conn *sql.Conn
+	var err error
+	if s.rr != nil {
+		conn, err = s.rr.Conn(ctx, s.r) // a replica's, when the request may read one
+	} else {
+		conn, err = s.r.Conn(ctx)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,7 +174,7 @@ func (s *Store) pin(ctx context.Context) (*Store, func(), error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	return &Store{d: s.d, w: s.w, r: s.r, conn: conn, stmts: s.stmts}, func() {
+	return &Store{d: s.d, w: s.w, r: s.r, conn: conn, stmts: s.stmts, rr: s.rr}, func() {
 		restore()
 		conn.Close()
 	}, nil

@@ -48,7 +48,7 @@ func (s *Store) ListMessages(ctx context.Context, customerID int64, limit int) (
 	if limit <= 0 {
 		limit = 100
 	}
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Message, error) {
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (crm.Message, error) {
 		var m crm.Message
 		var contact, user sql.NullInt64
 		err := r.Scan(&m.ID, &m.CustomerID, &contact, &m.Direction, &m.Channel, &m.Address, &m.Subject, &m.Body, &m.Automated, &m.Status, &user, &m.At)
@@ -131,7 +131,7 @@ func (s *Store) UpdateDeal(ctx context.Context, d *crm.Deal) error {
 }
 
 func (s *Store) ListDeals(ctx context.Context, customerID int64) ([]crm.Deal, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Deal, error) { return scanDeal(r) }, `SELECT `+dealCols+`
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (crm.Deal, error) { return scanDeal(r) }, `SELECT `+dealCols+`
 	    FROM deals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
 
@@ -149,7 +149,7 @@ func (s *Store) UpdateNote(ctx context.Context, n *crm.Note) error {
 }
 
 func (s *Store) ListNotes(ctx context.Context, customerID int64) ([]crm.Note, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Note, error) { return scanNote(r) }, `SELECT `+noteCols+` FROM notes WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (crm.Note, error) { return scanNote(r) }, `SELECT `+noteCols+` FROM notes WHERE customer_id = $1 ORDER BY created_at DESC, id DESC`, customerID)
 }
 
 func (s *Store) CreateTask(ctx context.Context, t *crm.Task) error {
@@ -167,7 +167,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *crm.Task) error {
 }
 
 func (s *Store) ListTasks(ctx context.Context, customerID int64) ([]crm.Task, error) {
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Task, error) { return scanTask(r) }, `SELECT `+taskCols+` FROM tasks WHERE customer_id = $1
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (crm.Task, error) { return scanTask(r) }, `SELECT `+taskCols+` FROM tasks WHERE customer_id = $1
 	    ORDER BY done_at IS NOT NULL, due IS NULL, due, id`, customerID)
 }
 
@@ -193,7 +193,7 @@ func (s *Store) ListActivity(ctx context.Context, customerID, beforeID int64, li
 	if beforeID <= 0 {
 		beforeID = 1 << 62
 	}
-	return queryList(ctx, s.rq(), func(r *sql.Rows) (crm.Activity, error) {
+	return queryList(ctx, s.lq(ctx), func(r *sql.Rows) (crm.Activity, error) {
 		var a crm.Activity
 		var uid sql.NullInt64
 		var uname, uemail sql.NullString

@@ -101,11 +101,37 @@ type querier interface {
 // Store implements crm.Store over database/sql.
 type Store struct {
 	d     Dialect
-	w     *sql.DB   // the writer (SQLite: one connection)
-	r     *sql.DB   // readers (may be the same pool as w)
-	tx    *sql.Tx   // set inside InTx
-	conn  *sql.Conn // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
-	stmts *sync.Map // SQL text -> *sql.Stmt prepared on w, shared with transactions
+	w     *sql.DB    // the writer (SQLite: one connection)
+	r     *sql.DB    // readers (may be the same pool as w)
+	tx    *sql.Tx    // set inside InTx
+	conn  *sql.Conn  // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
+	stmts *sync.Map  // SQL text -> *sql.Stmt prepared on w, shared with transactions
+	rr    ReadRouter // where the reads a replica may answer go (nil: r)
+}
+
+// ReadRouter sends the reads a read replica may answer (the table, its
+// counts and search, the drawer, exports) to one, per request: every other
+// read and every write stays on the store's own pools, and inside a
+// transaction everything stays on it.
+type ReadRouter interface {
+	// Reader is where such a read under ctx goes; primary when ctx asks
+	// for no replica, or the replica is down or behind.
+	Reader(ctx context.Context, primary *sql.DB) Querier
+	// Conn is a connection for a long read (an export) under ctx.
+	Conn(ctx context.Context, primary *sql.DB) (*sql.Conn, error)
+}
+
+// SetReadRouter sends the reads a replica may answer through rr (set once,
+// before the store is used).
+func (s *Store) SetReadRouter(rr ReadRouter) { s.rr = rr }
+
+// lq returns where a read that a replica may answer goes: as rq, unless a
+// ReadRouter is set and neither a transaction nor a pinned connection is.
+func (s *Store) lq(ctx context.Context) querier {
+	if s.tx != nil || s.conn != nil || s.rr == nil {
+		return s.rq()
+	}
+	return s.rr.Reader(ctx, s.r)
 }
 
 var _ crm.Store = (*Store)(nil)
@@ -183,7 +209,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err erro
 		}
 		err = tx.Commit()
 	}()
-	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, conn: conn, stmts: s.stmts})
+	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, conn: conn, stmts: s.stmts, rr: s.rr})
 }
 
 // inTx runs fn in a transaction of this package's own type.
