@@ -20,6 +20,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/web"
 )
@@ -41,6 +42,13 @@ type Deps struct {
 	// Avatars fetches and caches Gravatar pictures for GET /avatars/{hash};
 	// nil answers every one with "none" (initials).
 	Avatars *avatars.Service
+	// MetricsToken (CRM_METRICS_TOKEN) opens GET /metrics to requests that
+	// bear it; empty, /metrics is not served here (404).
+	MetricsToken string
+	// Ready is the readiness check of GET /readyz (store.DB.Ready: the
+	// database answers and its schema is current); nil checks only that
+	// the database answers.
+	Ready func(context.Context) error
 }
 
 // New returns the whole HTTP handler.
@@ -54,7 +62,7 @@ func New(d Deps) (http.Handler, error) {
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	sessions.Cookie.Secure = d.SecureCookie
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		d.Log.Error("session failed", "path", r.URL.Path, "err", err)
+		d.Log.ErrorContext(r.Context(), "session failed", "path", logPath(r), "err", err)
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
@@ -70,6 +78,7 @@ func New(d Deps) (http.Handler, error) {
 
 	// The route table, top to bottom.
 	mux.HandleFunc("GET /healthz", health(d.Store))
+	routeOps(mux, d)
 	mux.Handle("GET /static/", w.Static())
 	mux.Handle("/api/", apiHandler)
 
@@ -113,7 +122,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /settings/fields/{id}", page(w.ChangeCustomField))
 	mux.Handle("/", page(w.NotFound))
 
-	var h http.Handler = mux
+	var h http.Handler = obs.RecordPattern(mux)
 	h = w.SessionUser(h)
 	h = sessions.LoadAndSave(h)
 	h = checkInput(h)
@@ -122,8 +131,10 @@ func New(d Deps) (http.Handler, error) {
 	cop.AddInsecureBypassPattern("POST /api/v1/webhooks/email-events") // the mail provider's webhook: its own token, never a cookie
 	h = tokenRequestsBypass(cop, h)
 	h = securityHeaders(h, d.SecureCookie)
+	h = instrument(h)
 	h = logRequests(d.Log, h)
 	h = recoverPanics(d.Log, h)
+	h = requestIDs(h)
 	return h, nil
 }
 
@@ -202,16 +213,32 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logRequests logs method, path (never the query: it may hold search text), status and time.
+// Probes and scrapes (/healthz, /readyz, /metrics) that succeed are not logged.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
+		if strings.HasPrefix(r.URL.Path, "/static/") {
 			return
 		}
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			if sw.status < 400 {
+				return
+			}
+		}
+		log.InfoContext(r.Context(), "request", "method", r.Method, "path", logPath(r), "status", sw.status, "ms", time.Since(start).Milliseconds())
 	})
+}
+
+// logPath is the request's path as logged: an unsubscribe link's token
+// (which unsubscribes whoever holds it) is left out.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/u/") {
+		return "/u/..."
+	}
+	return r.URL.Path
 }
 
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
@@ -221,7 +248,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic", "path", r.URL.Path, "panic", p)
+				log.ErrorContext(r.Context(), "panic", "path", logPath(r), "panic", p)
 				http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 			}
 		}()
