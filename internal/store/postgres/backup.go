@@ -198,7 +198,7 @@ func toolMajor(ctx context.Context, bin string) (int, error) {
 // server settings in the address are left out.
 var libpqParams = map[string]bool{
 	"host": true, "hostaddr": true, "port": true, "dbname": true, "user": true, "passfile": true,
-	"channel_binding": true, "connect_timeout": true, "client_encoding": true, "application_name": true,
+	"channel_binding": true, "connect_timeout": true, "client_encoding": true, "options": true, "application_name": true,
 	"fallback_application_name": true, "keepalives": true, "keepalives_idle": true, "keepalives_interval": true,
 	"keepalives_count": true, "tcp_user_timeout": true, "sslmode": true, "sslnegotiation": true, "sslcompression": true,
 	"sslcert": true, "sslkey": true, "sslpassword": true, "sslrootcert": true, "sslcrl": true, "sslcrldir": true,
