@@ -118,7 +118,7 @@ func TestServeMetricsAddrAndJSONLogs(t *testing.T) {
 	}
 	st, body := get(t, sep, "")
 	if st != 200 || !strings.Contains(body, `crm_http_requests_total{code="303",route="GET /crm/customers/{id}"}`) ||
-		!strings.Contains(body, `crm_db_pool_max_open_connections{pool="sqlite_writer"} 1`) || !strings.Contains(body, "go_goroutines") {
+		!strings.Contains(body, `crm_db_pool_max_connections{pool="sqlite_writer"} 1`) || !strings.Contains(body, "go_goroutines") {
 		t.Fatalf("separate metrics address: %d\n%s", st, body)
 	}
 	if st, _ := get(t, strings.TrimSuffix(sep, "/metrics")+"/crm/customers", ""); st != 404 {

@@ -7,7 +7,6 @@ package metrics
 import (
 	"crypto/subtle"
 	"database/sql"
-	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -115,53 +114,58 @@ func PgxPool(p *pgxpool.Pool) func() PoolStats {
 	}
 }
 
-var (
-	poolOpen    = poolDesc("crm_db_pool_open_connections", "Connections open in the pool (in use and idle).")
-	poolInUse   = poolDesc("crm_db_pool_in_use_connections", "Connections of the pool in use.")
-	poolIdle    = poolDesc("crm_db_pool_idle_connections", "Idle connections of the pool.")
-	poolMax     = poolDesc("crm_db_pool_max_open_connections", "Most connections the pool opens (0: no limit).")
-	poolWaits   = poolDesc("crm_db_pool_wait_count_total", "Times a query waited for a free connection of the pool.")
-	poolWaitDur = poolDesc("crm_db_pool_wait_duration_seconds_total", "Time queries spent waiting for a free connection of the pool.")
-)
+// The pool series. Each pool is its own collector with the constant label
+// pool=NAME, and the names and help texts are exactly those the read
+// replica's pool registers with GaugeFuncs (internal/replica), so that
+// both kinds of registration share the series.
+type poolDescs struct{ open, inUse, idle, max, waits, waitSecs *prometheus.Desc }
 
-func poolDesc(name, help string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, []string{"pool"}, nil)
+func newPoolDescs(name string) poolDescs {
+	l := prometheus.Labels{"pool": name}
+	d := func(fq, help string) *prometheus.Desc { return prometheus.NewDesc(fq, help, nil, l) }
+	return poolDescs{
+		max:      d("crm_db_pool_max_connections", "Connections the pool may open."),
+		open:     d("crm_db_pool_open_connections", "Connections open, in use or idle."),
+		inUse:    d("crm_db_pool_in_use_connections", "Connections in use."),
+		idle:     d("crm_db_pool_idle_connections", "Connections idle."),
+		waits:    d("crm_db_pool_waits_total", "Times a query waited for a connection."),
+		waitSecs: d("crm_db_pool_wait_seconds_total", "Time queries waited for a connection."),
+	}
 }
 
-// poolCollector reports every registered pool at each scrape.
-type poolCollector struct{}
+// poolCollector reports one registered pool at each scrape.
+type poolCollector struct {
+	name string
+	d    poolDescs
+}
 
-func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolIdle, poolMax, poolWaits, poolWaitDur} {
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.d.max, c.d.open, c.d.inUse, c.d.idle, c.d.waits, c.d.waitSecs} {
 		ch <- d
 	}
 }
 
-func (poolCollector) Collect(ch chan<- prometheus.Metric) {
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	pools.Lock()
-	fs := make(map[string]func() PoolStats, len(pools.m))
-	maps.Copy(fs, pools.m)
+	f := pools.m[c.name]
 	pools.Unlock()
-	for name, f := range fs {
-		s := f()
-		gauge := func(d *prometheus.Desc, v float64) {
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, name)
-		}
-		gauge(poolOpen, float64(s.Open))
-		gauge(poolInUse, float64(s.InUse))
-		gauge(poolIdle, float64(s.Idle))
-		gauge(poolMax, float64(s.MaxOpen))
-		ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.WaitCount), name)
-		ch <- prometheus.MustNewConstMetric(poolWaitDur, prometheus.CounterValue, s.WaitDuration.Seconds(), name)
+	if f == nil {
+		return
 	}
+	s := f()
+	gauge := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	gauge(c.d.max, float64(s.MaxOpen))
+	gauge(c.d.open, float64(s.Open))
+	gauge(c.d.inUse, float64(s.InUse))
+	gauge(c.d.idle, float64(s.Idle))
+	ch <- prometheus.MustNewConstMetric(c.d.waits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(c.d.waitSecs, prometheus.CounterValue, s.WaitDuration.Seconds())
 }
 
 var pools struct {
 	sync.Mutex
 	m map[string]func() PoolStats
 }
-
-func init() { prometheus.MustRegister(poolCollector{}) }
 
 // Pool names (label pool of crm_db_pool_*).
 const (
@@ -179,6 +183,9 @@ func RegisterPool(name string, stats func() PoolStats) {
 	defer pools.Unlock()
 	if pools.m == nil {
 		pools.m = map[string]func() PoolStats{}
+	}
+	if _, had := pools.m[name]; !had {
+		prometheus.MustRegister(poolCollector{name: name, d: newPoolDescs(name)})
 	}
 	pools.m[name] = stats
 }

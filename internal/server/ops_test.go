@@ -194,13 +194,13 @@ func TestMetricsAfterTraffic(t *testing.T) {
 			pools = []string{"primary"}
 		}
 		for _, p := range pools {
-			if v, ok := sample(after, "crm_db_pool_max_open_connections", map[string]string{"pool": p}); !ok || v < 1 {
+			if v, ok := sample(after, "crm_db_pool_max_connections", map[string]string{"pool": p}); !ok || v < 1 {
 				t.Errorf("pool %s: max open %v %v", p, v, ok)
 			}
 			if v, ok := sample(after, "crm_db_pool_open_connections", map[string]string{"pool": p}); !ok || v < 1 {
 				t.Errorf("pool %s: open %v %v", p, v, ok)
 			}
-			if _, ok := sample(after, "crm_db_pool_wait_count_total", map[string]string{"pool": p}); !ok {
+			if _, ok := sample(after, "crm_db_pool_waits_total", map[string]string{"pool": p}); !ok {
 				t.Errorf("pool %s: no wait count", p)
 			}
 		}
