@@ -13,7 +13,9 @@ import (
 // A pool registered here and one registered elsewhere as GaugeFuncs with
 // the constant label pool (as the read replica's is) share the series.
 func TestPoolSeriesShareNames(t *testing.T) {
-	metrics.RegisterPool("test_a", func() metrics.PoolStats { return metrics.PoolStats{Open: 3, InUse: 1, Idle: 2, MaxOpen: 8, WaitCount: 5} })
+	metrics.RegisterPool("test_a", func() metrics.PoolStats {
+		return metrics.PoolStats{Open: 3, InUse: 1, Idle: 2, MaxOpen: 8, WaitCount: 5}
+	})
 	metrics.RegisterPool("test_a", func() metrics.PoolStats { return metrics.PoolStats{Open: 4, MaxOpen: 8} }) // replaced, not doubled
 	metrics.RegisterPool("test_b", metrics.SQLPool(&sql.DB{}))
 	other := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "crm_db_pool_open_connections", Help: "Connections open, in use or idle.",
