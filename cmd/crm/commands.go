@@ -12,6 +12,7 @@ import (
 	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/config"
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/store"
 )
@@ -161,8 +162,13 @@ func fieldLines(err error) error {
 	return err
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+// newLogger builds the logger of the configuration (validated already):
+// text or JSON lines, each logged with a request's context carrying its id.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	log, err := obs.NewLogger(w, level, format)
+	if err != nil {
+		log, _ = obs.NewLogger(w, "info", obs.FormatText)
+		log.Warn("invalid log settings", "err", err)
+	}
+	return log
 }

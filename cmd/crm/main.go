@@ -26,6 +26,8 @@ Usage:
   crm import FILE [--mode create|upsert|update] [--map HEADER=TARGET ...] [--as EMAIL] [--errors FILE] [--resume ID]
   crm export [--country DE --tag vip ... (the list's filters)] [--out FILE] [--as EMAIL]
                                                         customers and contacts as CSV
+  crm backup --out FILE [--db DSN]                      a consistent copy while the server runs
+  crm restore FILE --db DSN                             a backup into an empty database
 
 DSN is a file path, sqlite:PATH or postgres://...; the default is ./data/crm.db.
 Every command brings the schema up to date itself. Run "crm COMMAND -h" for its flags.
@@ -71,6 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sub(ctx, "token", rest, stdout, stderr, map[string]command{"create": cmdTokenCreate})
 	case "import":
 		err = cmdImport(ctx, rest, stdout, stderr)
+	case "backup":
+		err = cmdBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		err = cmdRestore(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

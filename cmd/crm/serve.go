@@ -38,7 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	db, err := open(ctx, cfg)
 	if err != nil {
 		return err
@@ -48,6 +48,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	db.RegisterMetrics()
 	acc := accounts.New(db)
 
 	if demo {
@@ -86,7 +87,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
-		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log), Reads: reads})
+		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log), Reads: reads,
+		MetricsToken: cfg.MetricsToken, Ready: db.Ready})
 	if err != nil {
 		return err
 	}
@@ -104,6 +106,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	go imports.Watch(bg, 20*time.Second, log) // imports whose process died resume by themselves
 	go imports.Clean(bg, time.Hour, log)      // files of ended imports and of uploads left a day go
 
+	stopMetrics, err := serveMetrics(cfg, stdout, log)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "Customers is running at %s  (%s database %s)\n", url, db.Engine(), cfg.RedactedDB())
@@ -127,6 +133,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopMetrics(shutdownCtx)
 	log.Info("shutting down: running jobs stop after their current chunk and go on at the next start")
 	if err := queue.Stop(shutdownCtx); err != nil {
 		log.Error("stopping background jobs", "err", err)

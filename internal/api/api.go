@@ -19,6 +19,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
 )
 
@@ -175,7 +176,7 @@ func Handler(d Deps) http.Handler {
 	h := humago.New(mux, cfg)
 	a := &apiServer{Deps: d, log: d.Log}
 	a.routes(h)
-	return a.authenticate(mux)
+	return a.authenticate(obs.RecordPattern(mux)) // the route pattern for metrics
 }
 
 // authenticate puts the caller in the request context or answers 401.

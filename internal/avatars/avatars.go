@@ -108,7 +108,7 @@ func (s *Service) Get(ctx context.Context, hash string) (Picture, error) {
 		if ctx.Err() != nil {
 			return Picture{}, ctx.Err() // the browser left: nothing learnt
 		}
-		s.Log.Warn("gravatar fetch failed", "err", ferr)
+		s.Log.WarnContext(ctx, "gravatar fetch failed", "err", ferr)
 		// keep what we had (or none), and ask again after RetryAfter
 		keep := crm.Avatar{Hash: hash, FetchedAt: now}
 		life := s.AbsentFor

@@ -55,11 +55,22 @@ type Config struct {
 	// CRM_DB_READ_MAX_LAG: a replica further behind than this is skipped
 	// (reads go to the primary) until it catches up.
 	DBReadMaxLag time.Duration
+	// CRM_LOG_FORMAT: text (key=value lines, the default) or json (one
+	// object a line, for a log collector).
+	LogFormat string
+	// CRM_METRICS_TOKEN: GET /metrics on the main address answers only
+	// requests with Authorization: Bearer <token>; unset, it is not served
+	// there (404). Environment only: a flag would show it in ps.
+	MetricsToken string
+	// CRM_METRICS_ADDR: HOST:PORT of a second listener serving only
+	// /metrics, without a token (keep it on a private network).
+	MetricsAddr string
 }
 
 // Defaults returns the settings used when nothing is said.
 func Defaults() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30, Gravatar: "on", DBReadMaxLag: 5 * time.Second}
+	return Config{Addr: "127.0.0.1:8080", DataDir: "data", SMTPPort: 587, LogLevel: "info", JobRescueAfter: 2 * time.Minute, ImportUploadCap: 2 << 30, Gravatar: "on",
+		DBReadMaxLag: 5 * time.Second, LogFormat: "text"}
 }
 
 // FromEnv overlays environment variables onto c.
@@ -83,6 +94,9 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CRM_SMTP_TLS", &c.SMTPTLS)
 	str("CRM_GRAVATAR", &c.Gravatar)
 	str("CRM_GRAVATAR_URL", &c.GravatarURL)
+	str("CRM_LOG_FORMAT", &c.LogFormat)
+	str("CRM_METRICS_TOKEN", &c.MetricsToken)
+	str("CRM_METRICS_ADDR", &c.MetricsAddr)
 	if v := getenv("CRM_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -172,6 +186,10 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 		"on: customers' Gravatar pictures, fetched and cached by the server; off: initials only, Gravatar never asked (env CRM_GRAVATAR)")
 	fs.StringVar(&c.GravatarURL, "gravatar-url", c.GravatarURL, "where Gravatar pictures are fetched from (env CRM_GRAVATAR_URL)")
 	c.ReplicaFlags(fs)
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json: how log lines are written (env CRM_LOG_FORMAT)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr,
+		"HOST:PORT of a separate listener serving /metrics without a token; keep it private (env CRM_METRICS_ADDR). "+
+			"On the main address /metrics needs CRM_METRICS_TOKEN")
 }
 
 // ReplicaFlags registers the read replica's flags on fs.
@@ -274,7 +292,34 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log-level: %q is not debug, info, warn or error", c.LogLevel))
 	}
 	errs = append(errs, c.validateReplica()...)
+	errs = append(errs, c.validateOps()...)
 	return errors.Join(errs...)
+}
+
+// MinMetricsToken is the shortest CRM_METRICS_TOKEN accepted.
+const MinMetricsToken = 16
+
+// validateOps checks the settings of logs and metrics.
+func (c Config) validateOps() []error {
+	var errs []error
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log-format: %q is not text or json", c.LogFormat))
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
+		errs = append(errs, fmt.Errorf("metrics token: CRM_METRICS_TOKEN is shorter than %d characters; use a long random one (openssl rand -hex 24)", MinMetricsToken))
+	}
+	if c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr: %q is not HOST:PORT", c.MetricsAddr))
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			errs = append(errs, fmt.Errorf("metrics-addr: %q has no valid port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr && p != 0 {
+			errs = append(errs, fmt.Errorf("metrics-addr: %q is the main address; give metrics a port of their own", c.MetricsAddr))
+		}
+	}
+	return errs
 }
 
 // TrustedProxyList parses TrustedProxies: CIDRs or single addresses,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/metrics"
 )
 
 // maxBatchBytes also closes a batch, so that rows with huge cells do not
@@ -228,8 +229,20 @@ func (s *Service) commitTx(ctx context.Context, j *crm.ImportJob, actor *crm.Use
 	if err != nil {
 		return false, nil, err
 	}
+	countRowsDone(j, &next)
 	*j = next
 	return false, readErr, nil
+}
+
+// countRowsDone adds the rows a committed transaction took the import from
+// was to now to crm_import_rows_total.
+func countRowsDone(was, now *crm.ImportJob) {
+	for result, n := range map[string]int64{"created": now.Created - was.Created, "updated": now.Updated - was.Updated,
+		"skipped": now.Skipped - was.Skipped, "failed": now.Failed - was.Failed} {
+		if n > 0 {
+			metrics.ImportRows.WithLabelValues(result).Add(float64(n))
+		}
+	}
 }
 
 type batchResult struct {

@@ -215,7 +215,15 @@ func (q *queue[TTx]) Cancel(ctx context.Context, id int64) (*Job, error) {
 	return jobOf(row), nil
 }
 
-func (q *queue[TTx]) Start(ctx context.Context) error { return q.c.Start(ctx) }
+func (q *queue[TTx]) Start(ctx context.Context) error {
+	events, unsubscribe := q.c.Subscribe(jobEvents...) // metrics; River closes it at Stop
+	go observe(events)
+	if err := q.c.Start(ctx); err != nil {
+		unsubscribe()
+		return err
+	}
+	return nil
+}
 
 // Stop cancels the running jobs' contexts: each stops after the chunk (or
 // message, or import transaction) it is in, which commits with its

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/metrics"
 )
 
 // Message statuses.
@@ -146,6 +147,7 @@ func (s *Service) send(ctx context.Context, actor *crm.User, c *crm.Customer, k 
 		m.UserID = &actor.ID
 	}
 	if sup := fresh.Suppression; sup != nil {
+		metrics.Emails.WithLabelValues(metrics.EmailSkipped).Inc()
 		if !automated {
 			return nil, &crm.Error{Code: crm.CodeConflict, Err: ErrSuppressed, Field: "contact_id",
 				Message: fmt.Sprintf("%s is suppressed (%s since %s); nothing was sent.", fresh.Value, strings.ReplaceAll(string(sup.Reason), "_", " "), sup.At.Format("2006-01-02"))}
@@ -168,12 +170,16 @@ func (s *Service) send(ctx context.Context, actor *crm.User, c *crm.Customer, k 
 			m.Status = StatusFailed
 		}
 	}
+	metrics.Emails.WithLabelValues(emailResult[m.Status]).Inc()
 	out := &Outcome{Message: m, Status: m.Status}
 	if sendErr != nil {
 		out.Error = sendErr.Error()
 	}
 	return out, s.record(ctx, actor, m)
 }
+
+// emailResult maps a message status to its crm_emails_total result.
+var emailResult = map[string]string{StatusSent: metrics.EmailSent, StatusFailed: metrics.EmailFailed, StatusOutbox: metrics.EmailOutbox}
 
 // record stores a message and its activity entry together.
 func (s *Service) record(ctx context.Context, actor *crm.User, m *crm.Message) error {
@@ -314,6 +320,7 @@ func (s *Service) sendOnce(ctx context.Context, actor *crm.User, jobID, customer
 		if err != nil || !ok {
 			return "", err
 		}
+		metrics.Emails.WithLabelValues(metrics.EmailNoEmail).Inc()
 		return DeliveryNoEmail, nil
 	}
 	ok, err := s.Store.ClaimDelivery(ctx, jobID, c.ID, &k.ID, DeliverySending, s.Now())

@@ -20,6 +20,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/replica"
 	"github.com/acme/crm/internal/web"
@@ -45,6 +46,13 @@ type Deps struct {
 	// Reads routes the reads a read replica may answer (--db-read); nil
 	// without a replica.
 	Reads *replica.Router
+	// MetricsToken (CRM_METRICS_TOKEN) opens GET /metrics to requests that
+	// bear it; empty, /metrics is not served here (404).
+	MetricsToken string
+	// Ready is the readiness check of GET /readyz (store.DB.Ready: the
+	// database answers and its schema is current); nil checks only that
+	// the database answers.
+	Ready func(context.Context) error
 }
 
 // New returns the whole HTTP handler.
@@ -58,7 +66,7 @@ func New(d Deps) (http.Handler, error) {
 	sessions.Cookie.SameSite = http.SameSiteLaxMode
 	sessions.Cookie.Secure = d.SecureCookie
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		d.Log.Error("session failed", "path", r.URL.Path, "err", err)
+		d.Log.ErrorContext(r.Context(), "session failed", "path", logPath(r), "err", err)
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
@@ -74,6 +82,7 @@ func New(d Deps) (http.Handler, error) {
 
 	// The route table, top to bottom.
 	mux.HandleFunc("GET /healthz", health(d.Store))
+	routeOps(mux, d)
 	mux.Handle("GET /static/", w.Static())
 	mux.Handle("/api/", apiHandler)
 
@@ -119,7 +128,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /settings/fields/{id}", page(w.ChangeCustomField))
 	mux.Handle("/", page(w.NotFound))
 
-	var h http.Handler = mux
+	var h http.Handler = obs.RecordPattern(mux)
 	h = w.SessionUser(h)
 	h = sessions.LoadAndSave(h)
 	h = checkInput(h)
@@ -131,8 +140,10 @@ func New(d Deps) (http.Handler, error) {
 		h = d.Reads.Middleware(h, d.SecureCookie) // the replica for GET, the user's last change recorded after others
 	}
 	h = securityHeaders(h, d.SecureCookie)
+	h = instrument(h)
 	h = logRequests(d.Log, h)
 	h = recoverPanics(d.Log, h)
+	h = requestIDs(h)
 	return h, nil
 }
 
@@ -211,16 +222,32 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // logRequests logs method, path (never the query: it may hold search text), status and time.
+// Probes and scrapes (/healthz, /readyz, /metrics) that succeed are not logged.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/static/") {
+		if strings.HasPrefix(r.URL.Path, "/static/") {
 			return
 		}
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			if sw.status < 400 {
+				return
+			}
+		}
+		log.InfoContext(r.Context(), "request", "method", r.Method, "path", logPath(r), "status", sw.status, "ms", time.Since(start).Milliseconds())
 	})
+}
+
+// logPath is the request's path as logged: an unsubscribe link's token
+// (which unsubscribes whoever holds it) is left out.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/u/") {
+		return "/u/..."
+	}
+	return r.URL.Path
 }
 
 func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
@@ -230,7 +257,7 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("panic", "path", r.URL.Path, "panic", p)
+				log.ErrorContext(r.Context(), "panic", "path", logPath(r), "panic", p)
 				http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 			}
 		}()

@@ -178,7 +178,7 @@ func (w *Web) render(rw http.ResponseWriter, r *http.Request, status int, name s
 
 // fail logs an unexpected error and shows a plain error page.
 func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
-	w.Log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.Log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	http.Error(rw, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 }
 

@@ -153,6 +153,33 @@ func (s *Store) Engine() string { return s.d.Name() }
 // DB returns the writer pool (for migrations, River and bulk loaders).
 func (s *Store) DB() *sql.DB { return s.w }
 
+// ReaderDB returns the readers' pool (the writer's on PostgreSQL), for its
+// metrics and for checks that must not queue behind the writer.
+func (s *Store) ReaderDB() *sql.DB { return s.r }
+
+// AppliedMigrations lists the goose migration versions applied in db, for
+// the readiness check: a version counts when its latest row says applied
+// (goose writes version 0 for itself, left out).
+func AppliedMigrations(ctx context.Context, db *sql.DB) (map[int64]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version_id, is_applied FROM goose_db_version ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		var applied bool
+		if err := rows.Scan(&v, &applied); err != nil {
+			return nil, err
+		}
+		if v > 0 {
+			out[v] = applied
+		}
+	}
+	return out, rows.Err()
+}
+
 // Close closes both pools.
 func (s *Store) Close() error {
 	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
