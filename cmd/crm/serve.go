@@ -90,6 +90,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go server.CleanSessions(bg, db, time.Hour, log)
+	if err := servePprof(bg, cfg.PprofAddr, stdout, log); err != nil {
+		return err
+	}
 	if err := queue.Start(bg); err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}

@@ -49,6 +49,10 @@ type Config struct {
 	// CRM_GRAVATAR_URL: where pictures are fetched (hash appended); tests
 	// point it at a local server. Default https://www.gravatar.com/avatar/.
 	GravatarURL string
+	// CRM_PPROF_ADDR: HOST:PORT of a separate listener serving Go's
+	// profiler (net/http/pprof) for performance work; empty (the default):
+	// no profiler anywhere.
+	PprofAddr string
 }
 
 // Defaults returns the settings used when nothing is said.
@@ -77,6 +81,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CRM_SMTP_TLS", &c.SMTPTLS)
 	str("CRM_GRAVATAR", &c.Gravatar)
 	str("CRM_GRAVATAR_URL", &c.GravatarURL)
+	str("CRM_PPROF_ADDR", &c.PprofAddr)
 	if v := getenv("CRM_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -157,6 +162,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Gravatar, "gravatar", c.Gravatar,
 		"on: customers' Gravatar pictures, fetched and cached by the server; off: initials only, Gravatar never asked (env CRM_GRAVATAR)")
 	fs.StringVar(&c.GravatarURL, "gravatar-url", c.GravatarURL, "where Gravatar pictures are fetched from (env CRM_GRAVATAR_URL)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr,
+		"HOST:PORT of a separate listener serving Go's profiler under /debug/pprof/, for performance work; off when empty (env CRM_PPROF_ADDR)")
 }
 
 // ErrUsage marks a command line that could not be parsed.
@@ -223,6 +230,11 @@ func (c Config) Validate() error {
 	if c.GravatarURL != "" {
 		if u, err := url.Parse(c.GravatarURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			errs = append(errs, fmt.Errorf("gravatar-url: %q is not an http(s) URL without a query", c.GravatarURL))
+		}
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("pprof-addr: %q is not HOST:PORT", c.PprofAddr))
 		}
 	}
 	switch c.LogLevel {
