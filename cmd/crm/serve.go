@@ -90,6 +90,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go server.CleanSessions(bg, db, time.Hour, log)
+	go server.CompactSegmentCounts(bg, db.Store, time.Minute, log)
 	if err := servePprof(bg, cfg.PprofAddr, stdout, log); err != nil {
 		return err
 	}
