@@ -22,11 +22,12 @@ type target struct {
 	client *http.Client
 }
 
-func newTarget(urls []string, conns int) *target {
+func newTarget(urls []string, conns int, keepAlive bool) *target {
 	tr := &http.Transport{
 		MaxIdleConns:        conns * 2,
 		MaxIdleConnsPerHost: conns * 2,
 		IdleConnTimeout:     90 * time.Second,
+		DisableKeepAlives:   !keepAlive,
 	}
 	return &target{urls: urls, client: &http.Client{
 		Transport: tr,

@@ -288,7 +288,7 @@ func (w *world) tableQuery(rng *rand.Rand, me int64) url.Values {
 			v.Set("score_product", pick(rng, w.products))
 			lo := rng.IntN(80)
 			v.Set("score_min", strconv.Itoa(lo))
-			v.Set("score_max", strconv.Itoa(lo+10+rng.IntN(20)))
+			v.Set("score_max", strconv.Itoa(min(100, lo+10+rng.IntN(20))))
 		},
 		func() {
 			m := pick(rng, w.months)

@@ -66,7 +66,7 @@ func runLoad(ctx context.Context, o options, servers []*server, stdout, stderr i
 	if o.mode == "saturation" {
 		conns = o.clients
 	}
-	t := newTarget(o.urls, conns+10)
+	t := newTarget(o.urls, conns+10, o.keepAlive)
 	rng := rand.New(rand.NewPCG(uint64(o.seed), 2))
 
 	emails := o.emails

@@ -63,6 +63,7 @@ type options struct {
 	seed       int64
 	profile    string
 	label      string
+	keepAlive  bool
 }
 
 type listFlag []string
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&o.seed, "seed", 1, "random seed of the simulated people's choices")
 	fs.StringVar(&o.profile, "profile", "", "with --db: write a CPU profile of each server during the run to PREFIX-N.prof (starts the servers with --pprof-addr)")
 	fs.StringVar(&o.label, "label", "", "a label printed with the results")
+	fs.BoolVar(&o.keepAlive, "keep-alive", true, "reuse connections, as browsers do (false: a new connection per request)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
