@@ -100,6 +100,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if reads != nil {
 		go reads.Run(bg) // the replica's health, every second
 	}
+	go server.CompactSegmentCounts(bg, db.Store, time.Minute, log)
+	if err := servePprof(bg, cfg.PprofAddr, stdout, log); err != nil {
+		return err
+	}
 	if err := queue.Start(bg); err != nil {
 		return fmt.Errorf("starting background jobs: %w", err)
 	}

@@ -65,6 +65,10 @@ type Config struct {
 	// CRM_METRICS_ADDR: HOST:PORT of a second listener serving only
 	// /metrics, without a token (keep it on a private network).
 	MetricsAddr string
+	// CRM_PPROF_ADDR: HOST:PORT of a separate listener serving Go's
+	// profiler (net/http/pprof) for performance work; empty (the default):
+	// no profiler anywhere.
+	PprofAddr string
 }
 
 // Defaults returns the settings used when nothing is said.
@@ -97,6 +101,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str("CRM_LOG_FORMAT", &c.LogFormat)
 	str("CRM_METRICS_TOKEN", &c.MetricsToken)
 	str("CRM_METRICS_ADDR", &c.MetricsAddr)
+	str("CRM_PPROF_ADDR", &c.PprofAddr)
 	if v := getenv("CRM_SMTP_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil {
@@ -190,6 +195,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr,
 		"HOST:PORT of a separate listener serving /metrics without a token; keep it private (env CRM_METRICS_ADDR). "+
 			"On the main address /metrics needs CRM_METRICS_TOKEN")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr,
+		"HOST:PORT of a separate listener serving Go's profiler under /debug/pprof/, for performance work; off when empty (env CRM_PPROF_ADDR)")
 }
 
 // ReplicaFlags registers the read replica's flags on fs.
@@ -284,6 +291,11 @@ func (c Config) Validate() error {
 	if c.GravatarURL != "" {
 		if u, err := url.Parse(c.GravatarURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 			errs = append(errs, fmt.Errorf("gravatar-url: %q is not an http(s) URL without a query", c.GravatarURL))
+		}
+	}
+	if c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			errs = append(errs, fmt.Errorf("pprof-addr: %q is not HOST:PORT", c.PprofAddr))
 		}
 	}
 	switch c.LogLevel {

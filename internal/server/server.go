@@ -58,7 +58,7 @@ type Deps struct {
 // New returns the whole HTTP handler.
 func New(d Deps) (http.Handler, error) {
 	sessions := scs.New()
-	sessions.Store = sessionStore{d.Store}
+	sessions.Store = newSessionStore(d.Store)
 	sessions.Lifetime = 30 * 24 * time.Hour
 	sessions.IdleTimeout = 7 * 24 * time.Hour
 	sessions.Cookie.Name = "crm_session"
@@ -131,6 +131,7 @@ func New(d Deps) (http.Handler, error) {
 	var h http.Handler = obs.RecordPattern(mux)
 	h = w.SessionUser(h)
 	h = sessions.LoadAndSave(h)
+	h = trackSessions(h) // lets the session store skip commits that only refresh the expiry
 	h = checkInput(h)
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /u/{token}")                    // mail providers' one-click unsubscribe comes from elsewhere

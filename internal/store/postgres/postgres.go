@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,6 +58,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	return st, nil
 }
+
+// defaultPoolConns is the least connections the pool opens when the DSN
+// names no pool_max_conns (several instances share max_connections, 100 by
+// default: keep instances x this well below it).
+const defaultPoolConns = 16
 
 // Close closes the database/sql handle and the pool under it.
 func (s *Store) Close() error {
@@ -148,6 +154,14 @@ func setSession(cfg *pgxpool.Config, dsn string) {
 	// plenty for the app's repeated statements.
 	if !strings.Contains(dsn, "statement_cache_capacity") {
 		cfg.ConnConfig.StatementCacheCapacity = 64
+	}
+	// pgxpool's default of max(4, cores) connections is shared with River:
+	// under the load test's 50 callers on 2 cores, requests queued for a
+	// connection and River's leader election and job fetches timed out
+	// ("pool at its connection limit"). Waiting requests now wait in
+	// PostgreSQL, where a short query can pass a long one.
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(defaultPoolConns, int32(4*runtime.NumCPU()))
 	}
 }
 

@@ -208,9 +208,45 @@ func (s *Store) CreateSegment(ctx context.Context, sg *crm.Segment) error {
 }
 
 // segmentCols count a segment's members, and those of them not archived
-// (the customers the table shows for ?segment=ID).
-const segmentCols = `sg.id, sg.name, sg.created_at, sg.updated_at, (SELECT count(*) FROM segment_members m WHERE m.segment_id = sg.id),
-	(SELECT count(*) FROM segment_members m JOIN customers c ON c.id = m.customer_id WHERE m.segment_id = sg.id AND c.archived_at IS NULL)`
+// (the customers the table shows for ?segment=ID): the sums of the deltas
+// that triggers write with every change (migration 00023).
+const segmentCols = `sg.id, sg.name, sg.created_at, sg.updated_at,
+	(SELECT CAST(COALESCE(sum(k.members), 0) AS BIGINT) FROM segment_counts k WHERE k.segment_id = sg.id),
+	(SELECT CAST(COALESCE(sum(k.active), 0) AS BIGINT) FROM segment_counts k WHERE k.segment_id = sg.id)`
+
+// CompactSegmentCounts folds the count deltas of each segment into one row
+// when there are more than `over` of them (a bulk change of 100,000 members
+// leaves as many), so that reading the counts stays a handful of rows. The
+// sums, and so every count read at any moment, stay the same.
+func (s *Store) CompactSegmentCounts(ctx context.Context, over int) (bool, error) {
+	var n int
+	if err := s.rq().QueryRowContext(ctx, `SELECT count(*) FROM segment_counts`).Scan(&n); err != nil || n <= over {
+		return false, err
+	}
+	err := s.inTx(ctx, func(tx *Store) error {
+		var top int64
+		if err := tx.wq().QueryRowContext(ctx, `SELECT COALESCE(max(id), 0) FROM segment_counts`).Scan(&top); err != nil {
+			return err
+		}
+		// the deltas up to top are deleted and their sums written in one
+		// statement on PostgreSQL, where deltas of transactions running now
+		// may commit with lower ids: exactly the rows deleted are summed
+		if s.d.Name() == "postgres" {
+			_, err := tx.wq().ExecContext(ctx, `WITH d AS (DELETE FROM segment_counts WHERE id <= $1 RETURNING segment_id, members, active)
+				INSERT INTO segment_counts (segment_id, members, active)
+				SELECT segment_id, sum(members), sum(active) FROM d GROUP BY segment_id`, top)
+			return err
+		}
+		// SQLite: one writer at a time, so the transaction sees every delta
+		if _, err := tx.wq().ExecContext(ctx, `INSERT INTO segment_counts (segment_id, members, active)
+			SELECT segment_id, sum(members), sum(active) FROM segment_counts WHERE id <= $1 GROUP BY segment_id`, top); err != nil {
+			return err
+		}
+		_, err := tx.wq().ExecContext(ctx, `DELETE FROM segment_counts WHERE id <= $1`, top)
+		return err
+	})
+	return err == nil, err
+}
 
 func scanSegment(row interface{ Scan(...any) error }) (*crm.Segment, error) {
 	var sg crm.Segment

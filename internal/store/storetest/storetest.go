@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"ImportFillsCompanyCountry", ImportFillsCompanyCountry},
 		{"CompanyDomainUnique", CompanyDomainUnique},
 		{"CompanyFilterEverywhere", CompanyFilterEverywhere},
+		{"SegmentCountsFollowEveryChange", SegmentCountsFollowEveryChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
