@@ -47,6 +47,7 @@ type CustomerListView struct {
 	Me           *crm.User
 	Drawer       *DrawerView  // the open drawer, when the page is /crm/customers/{id}
 	RecentBulk   []recentBulk // the last day's bulk actions, to undo
+	LiveCursor   string       // the change feed's position before the rows were read (live.go)
 
 	failed error // an unexpected error while building the view
 }
@@ -76,6 +77,7 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		raw.Del(k)
 	}
 	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels, Reasons: crm.Reasons}
+	v.LiveCursor = w.liveCursor(ctx)
 	var err error
 	if v.Products, err = w.Customers.Products(ctx); err != nil {
 		v.failed = err
