@@ -26,6 +26,7 @@ type Store interface {
 	ImportStore
 	BulkUndoStore
 	AvatarStore
+	ChangeStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

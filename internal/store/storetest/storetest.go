@@ -58,6 +58,7 @@ func Run(t *testing.T, open Opener) {
 		{"DuplicatePairs", DuplicatePairs},
 		{"UserPasswordState", UserPasswordState},
 		{"AvatarCache", AvatarCache},
+		{"ChangeFeed", ChangeFeed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
