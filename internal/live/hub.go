@@ -66,6 +66,13 @@ type Options struct {
 	Log    *slog.Logger
 }
 
+// owedFor and owedPoll: after a NOTIFY, the poller reads the feed every
+// owedPoll until the change shows (see run).
+const (
+	owedFor  = 5 * time.Second
+	owedPoll = 40 * time.Millisecond
+)
+
 // pageSize is how many changes one read of the feed asks for.
 const pageSize = 500
 
@@ -263,36 +270,29 @@ func (h *Hub) run(ctx context.Context) {
 	defer h.wg.Done()
 	t := time.NewTimer(0)
 	defer t.Stop()
-	quick := 0 // re-reads soon after a NOTIFY that found nothing yet
+	// After a NOTIFY the feed owes a change: on PostgreSQL it shows a
+	// commit only once every transaction that began before it has ended,
+	// which may be a moment later and bring no NOTIFY of its own (a
+	// transaction that wrote no activity). For owedFor after the last
+	// NOTIFY the poller looks every owedPoll (one indexed read), then every
+	// Interval again.
+	var owedUntil time.Time
 	for {
-		var poked bool
 		select {
 		case <-ctx.Done():
 			h.stopped()
 			return
 		case <-h.poke:
-			poked = true
+			owedUntil = time.Now().Add(owedFor)
 		case <-t.C:
 		}
-		n, err := h.pollOnce(ctx)
+		_, err := h.pollOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			h.log.Error("live updates: reading the change feed", "err", err)
 		}
 		next := h.opt.Interval
-		switch {
-		case poked && n == 0 && err == nil:
-			// The NOTIFY came with a commit the feed shows only once every
-			// earlier transaction has committed too: look again shortly.
-			quick = 4
-			next = 25 * time.Millisecond
-		case quick > 0 && n == 0:
-			quick--
-			next = time.Duration(25<<(4-quick)) * time.Millisecond
-			if next > h.opt.Interval {
-				next = h.opt.Interval
-			}
-		default:
-			quick = 0
+		if time.Now().Before(owedUntil) {
+			next = min(next, owedPoll)
 		}
 		if err != nil {
 			next = max(next, time.Second)
