@@ -23,7 +23,7 @@ func (a *apiServer) eventRoutes(h huma.API) {
 			"A page's stream ends after 10 minutes and an API token's when the token is revoked: reconnect with Last-Event-ID.",
 		Tags: []string{"Customers"},
 		Responses: map[string]*huma.Response{"200": {Description: "the stream", Content: map[string]*huma.MediaType{
-			"text/event-stream": {Schema: h.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[live.Event](), true, "LiveEvent")},
+			"text/event-stream": {Schema: h.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[live.CustomerEvent](), true, "CustomerEvent")},
 		}}}}, a.events)
 }
 

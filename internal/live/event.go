@@ -8,9 +8,9 @@ import (
 	"github.com/acme/crm/internal/crm"
 )
 
-// Event is what a stream sends for one change (SPEC section 10): ids and
+// CustomerEvent is what a stream sends for one change (SPEC section 10): ids and
 // the kind only, never the changed values; the page fetches what it shows.
-type Event struct {
+type CustomerEvent struct {
 	CustomerID int64     `json:"customer_id"`
 	Kind       string    `json:"kind"`
 	By         *By       `json:"by"` // null: the system (an import, a bounce)
@@ -32,7 +32,7 @@ type event struct {
 }
 
 func newEvent(c crm.Change, users map[int64]crm.User) *event {
-	ev := Event{CustomerID: c.CustomerID, Kind: c.Kind, At: c.At.UTC()}
+	ev := CustomerEvent{CustomerID: c.CustomerID, Kind: c.Kind, At: c.At.UTC()}
 	if c.UserID != 0 {
 		name := "A former user"
 		if u, ok := users[c.UserID]; ok {

@@ -87,7 +87,7 @@ async function flush() {
   }
 }
 
-if (table && table.dataset.live && "EventSource" in window) {
+function connect() {
   const es = new EventSource(table.dataset.live);
   es.addEventListener("message", (m) => {
     let ev;
@@ -97,6 +97,11 @@ if (table && table.dataset.live && "EventSource" in window) {
   });
   // Leaving the page ends the stream; the browser reconnects by itself after an error.
   window.addEventListener("pagehide", () => es.close());
+}
+// The stream opens once the page has loaded, so it never holds the page's
+// loading state; it starts at the page's own position, so nothing is missed.
+if (table && table.dataset.live && "EventSource" in window) {
+  if (document.readyState === "complete") connect(); else window.addEventListener("load", connect, { once: true });
 }
 
 // --- Claim in the row -----------------------------------------------------------
