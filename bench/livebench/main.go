@@ -169,7 +169,9 @@ func run(pgURL string, changes, streams int) error {
 		s.close()
 	}
 	slices.Sort(lat)
-	pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(float64(len(lat))*p))].Round(time.Millisecond) }
+	pct := func(p float64) time.Duration {
+		return lat[min(len(lat)-1, int(float64(len(lat))*p))].Round(time.Millisecond)
+	}
 	fmt.Printf("engine: %s\n", engine)
 	fmt.Printf("changes: %d, arrival after the change's request began: p50 %s, p95 %s, max %s\n", len(lat), pct(0.50), pct(0.95), lat[len(lat)-1].Round(time.Millisecond))
 	fmt.Printf("streams: %d open on the receiving instance; each of the other %d got %.1f of %d events on average\n",
