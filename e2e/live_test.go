@@ -79,8 +79,8 @@ func TestLiveUpdates(t *testing.T) {
 	if !get(t, jonas, chromedp.Evaluate[bool](`window.notReloaded === true`)) {
 		t.Fatal("Jonas's page was reloaded")
 	}
-	// Leaving the page closes the stream: no request fails at the end.
-	for _, ctx := range []context.Context{maria, jonas} {
-		do(t, ctx, chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(css("main")))
-	}
+	// Leaving the page closes the stream without a failed request; Jonas's
+	// stays open to the end: the server must still stop within 10 s of
+	// SIGINT (serve's cleanup checks), its streams ended by the shutdown.
+	do(t, maria, chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(css("main")))
 }
