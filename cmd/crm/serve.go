@@ -19,6 +19,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/live"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/replica"
 	"github.com/acme/crm/internal/seed"
@@ -84,15 +85,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	imports.UploadCap = cfg.ImportUploadCap
+	hub := live.New(db, live.Options{Pool: db.Pool, MaySee: customers.MaySee, Log: log}) // live updates: LISTEN on PostgreSQL
 	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
 		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log), Reads: reads,
-		MetricsToken: cfg.MetricsToken, Ready: db.Ready})
+		MetricsToken: cfg.MetricsToken, Ready: db.Ready, Live: hub})
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv.RegisterOnShutdown(hub.Shutdown) // live streams end at once: they never go idle by themselves
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()

@@ -19,6 +19,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/live"
 	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
 )
@@ -36,6 +37,8 @@ type Deps struct {
 	// SessionCSRF reports whether a cookie-authenticated request carries the
 	// session's CSRF token (pages call the API with fetch).
 	SessionCSRF func(r *http.Request) bool
+	// Live serves GET /api/v1/events (live updates).
+	Live *live.Hub
 }
 
 // ErrorBody is every error answer: {"error": {"code", "message", "field"?}}.

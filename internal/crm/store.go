@@ -28,6 +28,7 @@ type Store interface {
 	AvatarStore
 	ViewStore
 	CompanyMergeStore
+	ChangeStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

@@ -20,6 +20,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
+	"github.com/acme/crm/internal/live"
 	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/replica"
@@ -53,6 +54,10 @@ type Deps struct {
 	// database answers and its schema is current); nil checks only that
 	// the database answers.
 	Ready func(context.Context) error
+	// Live fans customer changes out to open pages (GET /api/v1/events);
+	// nil: one is made here, polling the feed (cmd/crm makes the real one,
+	// which LISTENs on PostgreSQL and ends its streams at shutdown).
+	Live *live.Hub
 }
 
 // New returns the whole HTTP handler.
@@ -70,11 +75,14 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
+	if d.Live == nil {
+		d.Live = live.New(d.Store, live.Options{MaySee: customers.MaySee, Log: d.Log})
+	}
 	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars})
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF, Live: d.Live})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }

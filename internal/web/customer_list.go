@@ -49,6 +49,7 @@ type CustomerListView struct {
 	RecentBulk   []recentBulk // the last day's bulk actions, to undo
 	// CompanyNames names the companies of the company filter (its chips)
 	CompanyNames map[int64]string
+	LiveCursor   string // the change feed's position before the rows were read (live.go)
 
 	failed error // an unexpected error while building the view
 
@@ -87,6 +88,7 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 		raw.Del(k)
 	}
 	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels, Reasons: crm.Reasons}
+	v.LiveCursor = w.liveCursor(ctx)
 	tv, raw, err := w.openTableView(r, me, raw)
 	if err != nil {
 		v.failed = err

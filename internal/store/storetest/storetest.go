@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"CompanyDomainUnique", CompanyDomainUnique},
 		{"CompanyFilterEverywhere", CompanyFilterEverywhere},
 		{"SegmentCountsFollowEveryChange", SegmentCountsFollowEveryChange},
+		{"ChangeFeed", ChangeFeed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

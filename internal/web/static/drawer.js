@@ -691,3 +691,61 @@ const actionWords = { suppress: "Suppressed", unsuppress: "Suppression lifted" }
 function when(at) {
   return new Date(at).toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
 }
+
+// --- live updates (issue 15, live.js) -------------------------------------------------
+// A change of the open customer by someone else shows at once: the drawer is
+// fetched again (owner, tags, fields, activity), keeping the tab and the
+// scroll. While the user is editing in it (a field changed or focused, a form,
+// a menu or a dialog open) nothing they typed is replaced: a notice says who
+// changed the customer and offers to reload.
+const liveWords = { owner_changed: "changed the owner", tag_added: "added a tag", tag_removed: "removed a tag", archived: "archived it",
+  restored: "restored it", merged_into: "merged it", merged_from: "merged into it", updated: "edited it" };
+const liveMe = Number(document.getElementById("customer-table")?.dataset.me || 0);
+
+function editing() {
+  const a = document.activeElement;
+  if (a && drawer.contains(a) && a.matches("input:not([type=checkbox]):not([type=radio]), textarea, select")) return true;
+  if (drawer.querySelector("details[open]")) return true; // a menu of the drawer is open
+  if (document.querySelector("dialog[open]")) return true;
+  return [...drawer.querySelectorAll("input, textarea, select")].some((el) => {
+    if (el.tagName !== "SELECT") return dirty(el);
+    const def = [...el.options].findIndex((o) => o.defaultSelected); // none marked: the first is the default
+    return !el.multiple && el.selectedIndex !== Math.max(def, 0);
+  });
+}
+
+function liveSaid(text, cls) {
+  const inner = drawer.querySelector(".drawer-inner");
+  if (!inner) return null;
+  inner.querySelector(".live-notice, .live-said")?.remove();
+  const p = document.createElement("div");
+  p.className = cls;
+  p.setAttribute("role", "status");
+  const span = document.createElement("span");
+  span.textContent = text;
+  p.append(span);
+  inner.querySelector(".drawer-head").after(p);
+  return p;
+}
+
+if (drawer) {
+  document.addEventListener("crm:live", async (e) => {
+    const ev = e.detail;
+    if (drawer.hidden || ev.customer_id !== customerId() || !ev.by || ev.by.id === liveMe) return;
+    const what = `${ev.by.name} ${liveWords[ev.kind] || "changed this customer"} just now.`;
+    if (editing()) {
+      const p = liveSaid(`${what} Reload to see it; what you typed stays.`, "live-notice");
+      if (!p) return;
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "btn btn-sm";
+      b.textContent = "Reload";
+      b.addEventListener("click", () => refresh());
+      p.append(b);
+      return;
+    }
+    await refresh();
+    const p = liveSaid(what, "live-said");
+    if (p) setTimeout(() => p.remove(), 60000);
+  });
+}
