@@ -49,6 +49,10 @@ type Config struct {
 	// CRM_GRAVATAR_URL: where pictures are fetched (hash appended); tests
 	// point it at a local server. Default https://www.gravatar.com/avatar/.
 	GravatarURL string
+	// CRM_WEBHOOK_ALLOW_PRIVATE: true lets webhook endpoints be on loopback
+	// and private addresses (a receiver on the same machine or network);
+	// default false: only public addresses, checked after name resolution.
+	WebhookAllowPrivate bool
 }
 
 // Defaults returns the settings used when nothing is said.
@@ -90,6 +94,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CRM_JOB_RESCUE_AFTER: %q is not a duration (say 2m or 90s)", v)
 		}
 		c.JobRescueAfter = d
+	}
+	if v := getenv("CRM_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CRM_WEBHOOK_ALLOW_PRIVATE: %q is not true or false", v)
+		}
+		c.WebhookAllowPrivate = b
 	}
 	if v := getenv("CRM_IMPORT_UPLOAD_CAP"); v != "" {
 		n, err := ParseBytes(v)
@@ -157,6 +168,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Gravatar, "gravatar", c.Gravatar,
 		"on: customers' Gravatar pictures, fetched and cached by the server; off: initials only, Gravatar never asked (env CRM_GRAVATAR)")
 	fs.StringVar(&c.GravatarURL, "gravatar-url", c.GravatarURL, "where Gravatar pictures are fetched from (env CRM_GRAVATAR_URL)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate,
+		"let webhook endpoints be on loopback and private addresses (env CRM_WEBHOOK_ALLOW_PRIVATE)")
 }
 
 // ErrUsage marks a command line that could not be parsed.

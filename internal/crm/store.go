@@ -27,6 +27,7 @@ type Store interface {
 	BulkUndoStore
 	AvatarStore
 	ChangeStore
+	WebhookStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

@@ -22,6 +22,7 @@ import (
 	"github.com/acme/crm/internal/jobs"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/web"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Deps is what the server is built from.
@@ -41,10 +42,19 @@ type Deps struct {
 	// Avatars fetches and caches Gravatar pictures for GET /avatars/{hash};
 	// nil answers every one with "none" (initials).
 	Avatars *avatars.Service
+	// Webhooks manages outbound webhook endpoints; nil: one over Store that
+	// starts its deliveries on Jobs and refuses private addresses.
+	Webhooks *webhooks.Service
 }
 
 // New returns the whole HTTP handler.
 func New(d Deps) (http.Handler, error) {
+	if d.Webhooks == nil {
+		d.Webhooks = webhooks.New(d.Store, d.Log, false)
+		if d.Jobs != nil {
+			d.Webhooks.Enqueue = jobs.WebhookEnqueuer(d.Jobs)
+		}
+	}
 	sessions := scs.New()
 	sessions.Store = sessionStore{d.Store}
 	sessions.Lifetime = 30 * 24 * time.Hour
@@ -58,11 +68,11 @@ func New(d Deps) (http.Handler, error) {
 		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
 	}
 
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars, Webhooks: d.Webhooks})
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF, Webhooks: d.Webhooks})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }
