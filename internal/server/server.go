@@ -121,6 +121,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /settings/products/{id}", page(w.RenameProduct))
 	mux.Handle("POST /settings/fields", page(w.AddCustomField))
 	mux.Handle("POST /settings/fields/{id}", page(w.ChangeCustomField))
+	w.WebhookRoutes(mux, page)
 	mux.Handle("/", page(w.NotFound))
 
 	var h http.Handler = mux
