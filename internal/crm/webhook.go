@@ -88,4 +88,6 @@ type WebhookStore interface {
 	// when there is none yet.
 	LockWebhookFeed(ctx context.Context, start func() (string, error)) (string, error)
 	SetWebhookFeed(ctx context.Context, cursor string) error
+	// WebhookFeed reads the dispatcher's position without locking it ("" when none yet).
+	WebhookFeed(ctx context.Context) (string, error)
 }

@@ -409,6 +409,16 @@ func wants(e *crm.WebhookEndpoint, typ string) bool {
 // in batches of up to BatchMax) and moves the position. It reports how
 // many changes it read.
 func (s *Service) Dispatch(ctx context.Context) (int, error) {
+	// A look without a transaction first: most of the time nothing is new,
+	// and a write transaction every second would queue behind SQLite's one
+	// writer and, on PostgreSQL, hold the feed's watermark back while it runs.
+	if cur, err := s.Store.WebhookFeed(ctx); err != nil {
+		return 0, err
+	} else if cur != "" {
+		if cs, _, err := s.Store.Changes(ctx, cur, 1); err != nil || len(cs) == 0 {
+			return 0, err
+		}
+	}
 	n := 0
 	err := s.Store.InTx(ctx, func(tx crm.Store) error {
 		cur, err := tx.LockWebhookFeed(ctx, func() (string, error) { return tx.ChangesHead(ctx) })

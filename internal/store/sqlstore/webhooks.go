@@ -199,3 +199,12 @@ func (s *Store) LockWebhookFeed(ctx context.Context, start func() (string, error
 func (s *Store) SetWebhookFeed(ctx context.Context, cursor string) error {
 	return s.exec1(ctx, "webhook feed", `UPDATE webhook_feed SET cursor = $2 WHERE name = $1`, webhookFeedName, cursor)
 }
+
+func (s *Store) WebhookFeed(ctx context.Context) (string, error) {
+	var cur string
+	err := s.rq().QueryRowContext(ctx, `SELECT cursor FROM webhook_feed WHERE name = $1`, webhookFeedName).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return cur, err
+}
