@@ -359,3 +359,41 @@ func TestChangesAPI(t *testing.T) {
 		t.Fatalf("signed out: %d", code)
 	}
 }
+
+// An import that ends sends import.finished with its counts, once.
+func TestWebhookImportFinished(t *testing.T) {
+	e, _ := webhookEnv(t, "sqlite")
+	_, admin := e.user("admin@example.com", crm.RoleAdmin)
+	rc := newReceiver(t)
+	if code, out := e.call("POST", "/api/v1/webhook-endpoints", admin, fmt.Sprintf(`{"url":%q,"events":["import.finished"]}`, rc.srv.URL)); code != 201 {
+		t.Fatalf("create endpoint: %d %v", code, out)
+	}
+	st, up := upload(t, e.srv.URL, admin, "people.csv", []byte("First Name,Email\nIda,ida@example.com\nJo,jo@example.com\n"))
+	if st != 201 {
+		t.Fatalf("upload %d %v", st, up)
+	}
+	id := n(up["id"])
+	if st, body := e.api("PUT", fmt.Sprintf("/api/v1/imports/%d/mapping", id), admin, `{"mapping": {}, "mode": "create"}`); st != 200 {
+		t.Fatalf("mapping %d %v", st, body)
+	}
+	if st, j := e.api("POST", fmt.Sprintf("/api/v1/imports/%d/submit", id), admin, ""); st != 202 {
+		t.Fatalf("submit %d %v", st, j)
+	}
+	got := rc.wait(t, 1, 60*time.Second)
+	var ev struct {
+		ID, Type string
+		Data     struct {
+			ImportID int64 `json:"import_id"`
+			Created  int64
+			Status   string
+		}
+	}
+	if err := json.Unmarshal(got[0].body, &ev); err != nil || ev.Type != "import.finished" || ev.Data.ImportID != id || ev.Data.Created != 2 || ev.Data.Status != "done" ||
+		ev.ID != fmt.Sprintf("evt_import_%d", id) {
+		t.Fatalf("event %s (%v)", got[0].body, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(rc.wait(t, 1, time.Second)); n != 1 {
+		t.Fatalf("%d deliveries of one import", n)
+	}
+}
