@@ -230,7 +230,11 @@ func (s *Service) Create(ctx context.Context, actor *crm.User, in Input) (*Endpo
 	if err := s.Store.CreateWebhookEndpoint(ctx, e); err != nil {
 		return nil, err
 	}
-	s.Log.Info("webhook endpoint added", "id", e.ID, "url", e.URL, "by", actor.ID)
+	host := ""
+	if u, err := url.Parse(e.URL); err == nil {
+		host = u.Host // not the path or query, which may hold a receiver's token
+	}
+	s.Log.Info("webhook endpoint added", "id", e.ID, "host", host, "by", actor.ID)
 	return view(e, true), nil
 }
 
@@ -625,7 +629,7 @@ func (s *Service) disable(ctx context.Context, id int64, since, now time.Time) e
 		e.Enabled = false
 		e.DisabledReason = fmt.Sprintf("Disabled automatically: every delivery failed since %s.", since.Format("2006-01-02 15:04 MST"))
 		e.UpdatedAt = now
-		s.Log.Warn("webhook endpoint disabled after failing for 24 hours", "id", id, "url", e.URL)
+		s.Log.Warn("webhook endpoint disabled after failing for 24 hours", "id", id)
 		return tx.UpdateWebhookEndpoint(ctx, e)
 	})
 }
