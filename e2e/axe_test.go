@@ -280,6 +280,14 @@ func TestAccessibilityAxe(t *testing.T) {
 		step("import: submit", clickJS("#to-submit"), "#start-import")
 		do(t, ctx, chromedp.Navigate(base+"/settings"), chromedp.WaitVisible(css("#account")))
 		a.check("settings")
+		// Webhooks (issue 15): an endpoint, its delivery log.
+		id := get(t, ctx, chromedp.Evaluate[float64](`(async () => {
+			const r = await fetch("/api/v1/webhook-endpoints", {method: "POST", headers: {"Content-Type": "application/json",
+				"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content},
+				body: JSON.stringify({url: "https://hooks.example.com/crm", events: ["customer.created", "import.finished"]})});
+			return (await r.json()).id; })()`, chromedp.EvalAwaitPromise))
+		do(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/settings/webhooks/%d", base, int64(id))), chromedp.WaitVisible(css("#log-title")))
+		a.check("webhook delivery log")
 
 		// Not found, and an unsubscribe link that is not valid.
 		do(t, ctx, chromedp.Navigate(base+"/crm/customers/999999"), chromedp.WaitVisible(css("main h1")))

@@ -38,6 +38,7 @@ import (
 	"github.com/acme/crm/internal/exporter"
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 func main() {
@@ -51,6 +52,8 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the bulk operations to this file")
 	flag.BoolVar(&withExport, "export", true, "measure the export too")
 	flag.BoolVar(&withUndo, "undo", true, "measure the undo of the bulk tag too")
+	flag.BoolVar(&withWebhook, "webhook", false, "with a webhook endpoint registered (all events) and the dispatcher and senders running")
+	name := flag.String("name", "", "a topic for the benchmark's own databases (crm_<name>_bulkbench_<N>, bulk-<name>-<N>.db), so runs of different branches do not share them")
 	floorOnly := flag.Bool("floor", false, "measure the engine floor instead: the same rows written and read by bare statements on copies of the tables")
 	flag.Parse()
 	ctx := context.Background()
@@ -66,8 +69,13 @@ func main() {
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		dsn := filepath.Join(os.TempDir(), "crm-bench", fmt.Sprintf("bulk-%d.db", *n))
+		pgName := fmt.Sprintf("crm_bulkbench_%d", *n)
+		if *name != "" {
+			dsn = filepath.Join(os.TempDir(), "crm-bench", fmt.Sprintf("bulk-%s-%d.db", *name, *n))
+			pgName = fmt.Sprintf("crm_%s_bulkbench_%d", *name, *n)
+		}
 		if e == "postgres" {
-			dsn = pgDatabase(ctx, *pgServer, fmt.Sprintf("crm_bulkbench_%d", *n))
+			dsn = pgDatabase(ctx, *pgServer, pgName)
 		}
 		if *floorOnly {
 			seeded(ctx, e, dsn, *n).Close()
@@ -105,6 +113,11 @@ func run(ctx context.Context, engine, dsn string, n int) {
 		log.Fatal(err)
 	}
 	log.Printf("%s: bulk actions over every 9th customer, ids ≡ %d (mod 9)", engine, class)
+	var wb *webhookBench
+	if withWebhook {
+		wb = startWebhooks(ctx, db, admin)
+		defer wb.stop()
+	}
 	tag := "bench " + strconv.FormatInt(time.Now().UnixNano(), 36)
 	// recorded for its undo, as every bulk action of the product is (a
 	// negative id: never one of River's jobs)
@@ -114,6 +127,10 @@ func run(ctx context.Context, engine, dsn string, n int) {
 		return err
 	})
 	row(engine, fmt.Sprintf("bulk tag of %s customers", thousands(len(ids))), took.String(), "≤ "+limit.String(), took <= limit)
+	if wb != nil {
+		all := wb.drained(webhooks.CustomerTagged, len(ids), time.Now().Add(-took))
+		row(engine, fmt.Sprintf("its %s customer.tagged events received (batches of 100), from the tag's start", thousands(len(ids))), all.Round(time.Millisecond).String(), "-", true)
+	}
 	if withUndo {
 		tagTook := took
 		var res *customers.BulkResult
@@ -133,6 +150,10 @@ func run(ctx context.Context, engine, dsn string, n int) {
 		return err
 	})
 	row(engine, fmt.Sprintf("bulk archive of %s customers", thousands(len(ids))), took.String(), "≤ "+limit.String(), took <= limit)
+	if wb != nil {
+		all := wb.drained(webhooks.CustomerArchived, len(ids), time.Now().Add(-took))
+		row(engine, fmt.Sprintf("its %s customer.archived events received, from the archive's start", thousands(len(ids))), all.Round(time.Millisecond).String(), "-", true)
+	}
 	if _, err := svc.Bulk(ctx, admin, customers.BulkRequest{Action: customers.BulkRestore, IDs: ids}, func(customers.BulkResult, []customers.Skip) error { return nil }); err != nil {
 		log.Fatal(err) // put them back for the next run
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/acme/crm/internal/seed"
 	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // demoCustomers is how many customers --demo seeds into an empty database.
@@ -75,7 +76,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	out := outreach.New(db, mailer, cfg.SMTPFrom, cfg.BaseURL)
 	cs := customers.New(db)
-	queue, err := jobs.OpenWith(db, out, cs, log, jobs.Options{RescueAfter: cfg.JobRescueAfter})
+	wh := webhooks.New(db, log, cfg.WebhookAllowPrivate)
+	queue, err := jobs.OpenWith(db, out, cs, log, jobs.Options{RescueAfter: cfg.JobRescueAfter, Webhooks: wh})
 	if err != nil {
 		return err
 	}
@@ -90,7 +92,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Imports:      imports,
 		WebhookToken: cfg.WebhookToken, Log: log, SecureCookie: strings.HasPrefix(cfg.BaseURL, "https://"),
 		TrustedProxies: proxies, Avatars: avatarService(cfg, db, log), Reads: reads,
-		MetricsToken: cfg.MetricsToken, Ready: db.Ready, Live: hub})
+		MetricsToken: cfg.MetricsToken, Ready: db.Ready, Live: hub, Webhooks: wh})
 	if err != nil {
 		return err
 	}
@@ -112,6 +114,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	go imports.Watch(bg, 20*time.Second, log) // imports whose process died resume by themselves
 	go imports.Clean(bg, time.Hour, log)      // files of ended imports and of uploads left a day go
+	go wh.Run(bg, time.Second)                // webhook deliveries of the change feed (one process at a time works)
 
 	stopMetrics, err := serveMetrics(cfg, stdout, log)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/acme/crm/internal/live"
 	"github.com/acme/crm/internal/obs"
 	"github.com/acme/crm/internal/outreach"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Deps is what the API needs.
@@ -33,6 +34,7 @@ type Deps struct {
 	Imports      *importer.Service
 	WebhookToken string
 	Store        crm.Store
+	Webhooks     *webhooks.Service
 	Log          *slog.Logger
 	// SessionCSRF reports whether a cookie-authenticated request carries the
 	// session's CSRF token (pages call the API with fetch).

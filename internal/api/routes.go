@@ -56,6 +56,7 @@ func (a *apiServer) routes(h huma.API) {
 	huma.Register(h, action("suppress-contact", "/api/v1/contacts/{id}/suppress", "Suppress a contact's address: no send reaches it, on any customer that has it, now or later", "Contacts"), a.suppress)
 	huma.Register(h, action("unsuppress-contact", "/api/v1/contacts/{id}/unsuppress", "Lift the suppression of a contact's address, for every customer that has it (a note is required)", "Contacts"), a.unsuppress)
 	a.duplicateRoutes(h)
+	a.webhookRoutes(h)
 	huma.Register(h, get("contact-suppressions", "/api/v1/contacts/{id}/suppressions", "Every suppress and unsuppress of a contact's address", "Contacts"), a.suppressionHistory)
 
 	huma.Register(h, get("customer-records", "/api/v1/customers/{id}/records", "Deals, notes and tasks of a customer", "Records"), a.records)

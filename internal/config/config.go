@@ -69,6 +69,10 @@ type Config struct {
 	// profiler (net/http/pprof) for performance work; empty (the default):
 	// no profiler anywhere.
 	PprofAddr string
+	// CRM_WEBHOOK_ALLOW_PRIVATE: true lets webhook endpoints be on loopback
+	// and private addresses (a receiver on the same machine or network);
+	// default false: only public addresses, checked after name resolution.
+	WebhookAllowPrivate bool
 }
 
 // Defaults returns the settings used when nothing is said.
@@ -123,6 +127,13 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			return fmt.Errorf("CRM_DB_READ_MAX_LAG: %q is not a duration (say 5s or 500ms)", v)
 		}
 		c.DBReadMaxLag = d
+	}
+	if v := getenv("CRM_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("CRM_WEBHOOK_ALLOW_PRIVATE: %q is not true or false", v)
+		}
+		c.WebhookAllowPrivate = b
 	}
 	if v := getenv("CRM_IMPORT_UPLOAD_CAP"); v != "" {
 		n, err := ParseBytes(v)
@@ -197,6 +208,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet) {
 			"On the main address /metrics needs CRM_METRICS_TOKEN")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr,
 		"HOST:PORT of a separate listener serving Go's profiler under /debug/pprof/, for performance work; off when empty (env CRM_PPROF_ADDR)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", c.WebhookAllowPrivate,
+		"let webhook endpoints be on loopback and private addresses (env CRM_WEBHOOK_ALLOW_PRIVATE)")
 }
 
 // ReplicaFlags registers the read replica's flags on fs.

@@ -29,6 +29,7 @@ type Store interface {
 	ViewStore
 	CompanyMergeStore
 	ChangeStore
+	WebhookStore
 }
 
 // UserStore keeps users, API tokens, per-user preferences and sign-in failures.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Bulk is a bulk action over every customer of a filter (or a large selection).
@@ -189,6 +190,7 @@ type UndoWorker struct {
 	Customers *customers.Service
 	Queue     func() Queue
 	Options   Options
+	Webhooks  *webhooks.Service // bulk.undone; nil: none
 }
 
 // Timeout is River's limit for one attempt (a slice of the job).
@@ -212,7 +214,10 @@ func (w *UndoWorker) work(ctx context.Context, job *river.Job[BulkUndo]) error {
 	bg := context.WithoutCancel(ctx)
 	res, err := w.Customers.Undo(ctx, user, customers.UndoRequest{ActionID: job.Args.ActionID, Resume: cp.resume, InChunk: cp.inChunk},
 		func(r customers.BulkResult, _ []customers.Skip) error { return w.Queue().Progress(bg, job.ID, r) })
-	return finish(ctx, res, err)
+	if err := finish(ctx, res, err); err != nil {
+		return err
+	}
+	return emitBulkUndone(bg, w.Webhooks, job.ID, job.Args, res, time.Now())
 }
 
 // WithCheckpoint brings a chunked job's counts up to its checkpoint. A chunk

@@ -9,6 +9,7 @@ import (
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Import runs one CSV import (importer.Service.Run) in the background.
@@ -30,6 +31,7 @@ type ImportWorker struct {
 	Importer *importer.Service
 	Queue    func() Queue
 	Options  Options
+	Webhooks *webhooks.Service // import.finished; nil: none
 }
 
 // Timeout is River's limit for one attempt (a slice of the import).
@@ -48,13 +50,18 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[Import]) error {
 	last := time.Time{}
 	sctx, end := w.Options.attempt(ctx)
 	bg := context.WithoutCancel(ctx)
-	return end(w.Importer.Run(sctx, job.Args.ImportID, func(j crm.ImportJob) {
+	err := end(w.Importer.Run(sctx, job.Args.ImportID, func(j crm.ImportJob) {
 		if time.Since(last) < time.Second && j.EndedAt == nil {
 			return
 		}
 		last = time.Now()
 		_ = w.Queue().Progress(bg, job.ID, map[string]any{"import_id": j.ID, "processed": j.Processed, "total": j.Total})
 	}))
+	if err != nil {
+		return err
+	}
+	// Ended: the event (its id is the import's, so a retry makes no second one).
+	return emitImportFinished(bg, w.Webhooks, w.Importer.Store, job.Args.ImportID)
 }
 
 // ImportEnqueuer returns the function that starts an import's job on q.

@@ -22,6 +22,7 @@ import (
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Job statuses of the contract.
@@ -65,6 +66,10 @@ type Options struct {
 	// live job is never taken for dead; River's per-kind timeout is half of
 	// it. Zero means RescueAfterDefault.
 	RescueAfter time.Duration
+	// Webhooks sends the webhook deliveries and the events jobs end with
+	// (import.finished, bulk.undone); nil: one over the same database that
+	// refuses private addresses.
+	Webhooks *webhooks.Service
 }
 
 // slice is how long one attempt works before it snoozes to go on.

@@ -11,6 +11,7 @@ import (
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/store"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // SegmentSend is an automated e-mail to every customer of a segment.
@@ -83,10 +84,19 @@ func OpenWith(db *store.DB, out *outreach.Service, cs *customers.Service, log *s
 	var q Queue
 	river.AddWorker(workers, &SegmentSendWorker{Store: db, Outreach: out, Queue: func() Queue { return q }, Options: o})
 	river.AddWorker(workers, &BulkWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o})
-	river.AddWorker(workers, &UndoWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o})
+	wh := o.Webhooks
+	if wh == nil {
+		wh = webhooks.New(db, log, false)
+	}
+	river.AddWorker(workers, &UndoWorker{Store: db, Customers: cs, Queue: func() Queue { return q }, Options: o, Webhooks: wh})
 	imp := NewImportWorker(db, func() Queue { return q })
 	imp.Options = o
+	imp.Webhooks = wh
 	river.AddWorker(workers, imp)
+	river.AddWorker(workers, &WebhookWorker{Webhooks: wh})
 	q, err := New(db, workers, log, o)
+	if err == nil {
+		wh.Enqueue = WebhookEnqueuer(q)
+	}
 	return q, err
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/acme/crm/internal/outreach"
 	"github.com/acme/crm/internal/replica"
 	"github.com/acme/crm/internal/web"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 // Deps is what the server is built from.
@@ -58,10 +59,19 @@ type Deps struct {
 	// nil: one is made here, polling the feed (cmd/crm makes the real one,
 	// which LISTENs on PostgreSQL and ends its streams at shutdown).
 	Live *live.Hub
+	// Webhooks manages outbound webhook endpoints; nil: one over Store that
+	// starts its deliveries on Jobs and refuses private addresses.
+	Webhooks *webhooks.Service
 }
 
 // New returns the whole HTTP handler.
 func New(d Deps) (http.Handler, error) {
+	if d.Webhooks == nil {
+		d.Webhooks = webhooks.New(d.Store, d.Log, false)
+		if d.Jobs != nil {
+			d.Webhooks.Enqueue = jobs.WebhookEnqueuer(d.Jobs)
+		}
+	}
 	sessions := scs.New()
 	sessions.Store = newSessionStore(d.Store)
 	sessions.Lifetime = 30 * 24 * time.Hour
@@ -78,11 +88,11 @@ func New(d Deps) (http.Handler, error) {
 	if d.Live == nil {
 		d.Live = live.New(d.Store, live.Options{MaySee: customers.MaySee, Log: d.Log})
 	}
-	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars})
+	w, err := web.New(web.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Store: d.Store, Sessions: sessions, Log: d.Log, TrustedProxies: d.TrustedProxies, Avatars: d.Avatars, Webhooks: d.Webhooks})
 	if err != nil {
 		return nil, err
 	}
-	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF, Live: d.Live})
+	apiHandler := api.Handler(api.Deps{Accounts: d.Accounts, Customers: d.Customers, Outreach: d.Outreach, Jobs: d.Jobs, Imports: d.Imports, WebhookToken: d.WebhookToken, Store: d.Store, Log: d.Log, SessionCSRF: w.ValidCSRF, Live: d.Live, Webhooks: d.Webhooks})
 
 	mux := http.NewServeMux()
 	page := func(h http.HandlerFunc) http.Handler { return w.RequireUser(w.CSRF(h)) }
@@ -134,6 +144,7 @@ func New(d Deps) (http.Handler, error) {
 	mux.Handle("POST /settings/products/{id}", page(w.RenameProduct))
 	mux.Handle("POST /settings/fields", page(w.AddCustomField))
 	mux.Handle("POST /settings/fields/{id}", page(w.ChangeCustomField))
+	w.WebhookRoutes(mux, page)
 	mux.Handle("/", page(w.NotFound))
 
 	var h http.Handler = obs.RecordPattern(mux)

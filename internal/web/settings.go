@@ -34,6 +34,8 @@ type SettingsView struct {
 	// ResetPassword is a temporary password an admin just made for
 	// ResetFor, shown once (like NewToken).
 	ResetPassword, ResetFor string
+
+	Webhooks *WebhooksView // admins only (settings_webhooks.go)
 }
 
 // FormState is a submitted form shown again: Kind names the form ("user",
@@ -99,6 +101,10 @@ func (SettingsView) HasOptions(t crm.FieldType) bool {
 func (w *Web) Settings(rw http.ResponseWriter, r *http.Request) {
 	v := SettingsView{NewToken: w.Sessions.PopString(r.Context(), "new_token"),
 		ResetPassword: w.Sessions.PopString(r.Context(), "reset_password"), ResetFor: w.Sessions.PopString(r.Context(), "reset_for")}
+	if sec := w.Sessions.PopString(r.Context(), "webhook_secret"); sec != "" {
+		id, _ := strconv.ParseInt(w.Sessions.PopString(r.Context(), "webhook_secret_id"), 10, 64)
+		v.Webhooks = &WebhooksView{NewSecret: sec, NewSecretID: id}
+	}
 	w.settings(rw, r, http.StatusOK, v)
 }
 
@@ -125,6 +131,10 @@ func (w *Web) settings(rw http.ResponseWriter, r *http.Request, status int, v Se
 	v.Admin = u.IsAdmin()
 	v.FieldTypes = crm.FieldTypes
 	if v.Timezone, err = w.Store.GetUserPref(ctx, u.ID, prefTimezone); err != nil {
+		w.fail(rw, r, err)
+		return
+	}
+	if err := w.loadWebhooks(ctx, u, &v); err != nil {
 		w.fail(rw, r, err)
 		return
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/outreach"
+	"github.com/acme/crm/internal/webhooks"
 )
 
 //go:embed templates/*.html
@@ -50,6 +51,8 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// Avatars serves customers' pictures from our origin; nil: initials only.
 	Avatars *avatars.Service
+	// Webhooks manages outbound webhooks (Settings, admins).
+	Webhooks *webhooks.Service
 }
 
 // Web serves the pages.
