@@ -50,6 +50,9 @@ type ViewStore interface {
 	// DefaultView returns userID's default view when it is still visible;
 	// NotFound when there is none.
 	DefaultView(ctx context.Context, userID int64) (*SavedView, error)
+	// SegmentExists reports whether a segment exists, without counting its
+	// members as GetSegment does.
+	SegmentExists(ctx context.Context, id int64) (bool, error)
 	// TagsNamed returns the name keys (NameKey) of those names that are a
 	// tag: one indexed read, to show a view's deleted tags as missing.
 	TagsNamed(ctx context.Context, names []string) ([]string, error)

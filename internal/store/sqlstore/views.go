@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/acme/crm/internal/crm"
@@ -172,4 +173,14 @@ func (s *Store) TagsNamed(ctx context.Context, names []string) ([]string, error)
 		var k string
 		return k, r.Scan(&k)
 	}, `SELECT name_key FROM tags WHERE name_key IN `+placeholders(1, len(keys)), keys...)
+}
+
+// SegmentExists reports whether a segment exists (one primary key probe).
+func (s *Store) SegmentExists(ctx context.Context, id int64) (bool, error) {
+	var one int
+	err := s.rq().QueryRowContext(ctx, `SELECT 1 FROM segments WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
