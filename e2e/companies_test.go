@@ -22,7 +22,8 @@ import (
 // field keeping what was typed, and Export with a filter on downloads the
 // filtered companies; at 1440 px and on a phone.
 func TestCompaniesTable(t *testing.T) {
-	ctx := browser(t, allow(`^400 POST /api/v1/companies$`, "Add company with a domain another company has: refused beside the field"))
+	ctx := browser(t, allow(`^400 POST /api/v1/companies$`, "Add company with a domain another company has: refused beside the field"),
+		allow(`^400 PATCH /api/v1/companies/\d+$`, "the drawer's domain changed to one another company has: refused beside the field"))
 	base := serve(t, "--demo")
 	do(t, ctx, chromedp.EmulateViewport(1440, 900))
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
@@ -152,6 +153,21 @@ func TestCompaniesTable(t *testing.T) {
 	if v := get(t, ctx, chromedp.Evaluate[string](`document.getElementById("co-country").value`)); v != "France" {
 		t.Fatalf("the new company's country shows %q", v)
 	}
+
+	// Edit in the drawer: the same check, beside the field, the typed text kept.
+	get(t, ctx, chromedp.Evaluate[bool](`(() => { const el = document.getElementById("co-domain"); el.value = "www.`+taken[1]+`";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`))
+	do(t, ctx, chromedp.WaitVisible(css(`#co-domain[aria-invalid="true"] ~ .field-error`)))
+	if msg := textOf(t, ctx, `#co-domain ~ .field-error`); !strings.Contains(msg, taken[0]) {
+		t.Fatalf("the drawer's domain error %q does not name %s", msg, taken[0])
+	}
+	if v := get(t, ctx, chromedp.Evaluate[string](`document.getElementById("co-domain").value`)); v != "www."+taken[1] {
+		t.Fatalf("the drawer lost what was typed: %q", v)
+	}
+	get(t, ctx, chromedp.Evaluate[bool](`(() => { const el = document.getElementById("co-country"); el.value = "Spain";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`))
+	do(t, ctx, chromedp.WaitVisible(css(`#co-country ~ .field-status.is-saved`)))
+	screenshot(t, ctx, "companies-drawer-edit-error-1440")
 
 	// On a phone.
 	do(t, ctx, chromedp.EmulateViewport(390, 844))
