@@ -16,13 +16,12 @@ import (
 	"github.com/acme/crm/internal/seed"
 )
 
-// TestCompaniesTable (issue 13): the Companies table filters and sorts, a
-// row opens the company drawer, the drawer leads to the customer table
-// filtered by the company, Add company refuses a taken domain beside the
-// field keeping what was typed, and Export with a filter on downloads the
-// filtered companies; at 1440 px and on a phone.
+// TestCompaniesTable (issue 13): the Companies table filters and sorts,
+// Export with a filter on downloads the filtered companies, a row opens the
+// company drawer, the drawer leads to the customer table filtered by the
+// company, and the customer table's company picker adds a second one.
 func TestCompaniesTable(t *testing.T) {
-	ctx := browser(t, allow(`^400 POST /api/v1/companies$`, "Add company with a domain another company has: refused beside the field"))
+	ctx := browser(t)
 	base := serve(t, "--demo")
 	do(t, ctx, chromedp.EmulateViewport(1440, 900))
 	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
@@ -117,6 +116,18 @@ func TestCompaniesTable(t *testing.T) {
 		t.Fatalf("two companies: %d customers, want %d", n, active+cnum(t, rows[1][3]))
 	}
 
+}
+
+// TestCompaniesAdd (issue 13): Add company refuses a domain another company
+// has beside the field, naming it, keeping what was typed; the drawer's edit
+// does the same; the phone layout of the table, drawer and dialog.
+func TestCompaniesAdd(t *testing.T) {
+	ctx := browser(t, allow(`^400 POST /api/v1/companies$`, "Add company with a domain another company has: refused beside the field"),
+		allow(`^400 PATCH /api/v1/companies/\d+$`, "the drawer's domain changed to one another company has: refused beside the field"))
+	base := serve(t, "--demo")
+	do(t, ctx, chromedp.EmulateViewport(1440, 900))
+	signIn(t, ctx, base, seed.DemoAdminEmail, seed.DemoPassword)
+
 	// Add company: a domain another company has is refused beside the field.
 	do(t, ctx, chromedp.Navigate(base+"/crm/companies"), chromedp.WaitVisible(css("#company-table tbody tr")))
 	taken := get(t, ctx, chromedp.Evaluate[[]string](`(() => { const r = [...document.querySelectorAll("#company-table tbody tr")].find(r => r.cells[1].textContent.trim());
@@ -152,6 +163,21 @@ func TestCompaniesTable(t *testing.T) {
 	if v := get(t, ctx, chromedp.Evaluate[string](`document.getElementById("co-country").value`)); v != "France" {
 		t.Fatalf("the new company's country shows %q", v)
 	}
+
+	// Edit in the drawer: the same check, beside the field, the typed text kept.
+	get(t, ctx, chromedp.Evaluate[bool](`(() => { const el = document.getElementById("co-domain"); el.value = "www.`+taken[1]+`";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`))
+	do(t, ctx, chromedp.WaitVisible(css(`#co-domain[aria-invalid="true"] ~ .field-error`)))
+	if msg := textOf(t, ctx, `#co-domain ~ .field-error`); !strings.Contains(msg, taken[0]) {
+		t.Fatalf("the drawer's domain error %q does not name %s", msg, taken[0])
+	}
+	if v := get(t, ctx, chromedp.Evaluate[string](`document.getElementById("co-domain").value`)); v != "www."+taken[1] {
+		t.Fatalf("the drawer lost what was typed: %q", v)
+	}
+	get(t, ctx, chromedp.Evaluate[bool](`(() => { const el = document.getElementById("co-country"); el.value = "Spain";
+		el.dispatchEvent(new Event("change", {bubbles: true})); return true; })()`))
+	do(t, ctx, chromedp.WaitVisible(css(`#co-country ~ .field-status.is-saved`)))
+	screenshot(t, ctx, "companies-drawer-edit-error-1440")
 
 	// On a phone.
 	do(t, ctx, chromedp.EmulateViewport(390, 844))
