@@ -120,8 +120,33 @@ func Restore(ctx context.Context, file, dsn string) error {
 	if err != nil {
 		return err
 	}
-	return runTool(ctx, bin, env, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--no-password",
-		"--dbname="+uri, file)
+	if err := runTool(ctx, bin, env, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--no-password",
+		"--dbname="+uri, file); err != nil {
+		return err
+	}
+	return rebaseFeed(ctx, dsn)
+}
+
+// rebaseFeed makes the change feed of a restored database readable on
+// this server: a feed row is handed out once its transaction id
+// (activity.txid, migration 00021) is below every running transaction's,
+// and ids are the server's own, so those written on another server may lie
+// ahead of this one's and would stay hidden until it catches up. They are
+// set to 0, the id of rows older than the feed: a reader that follows the
+// feed starts again after a restore (README, "Change feed").
+func rebaseFeed(ctx context.Context, dsn string) error {
+	conn, err := connectOne(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var has bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'activity' AND column_name = 'txid')`).Scan(&has); err != nil || !has {
+		return err
+	}
+	_, err = conn.Exec(ctx, `UPDATE activity SET txid = '0' WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())`)
+	return err
 }
 
 func checkDump(file string) error {
