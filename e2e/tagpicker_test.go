@@ -101,7 +101,7 @@ func TestTagPicker(t *testing.T) {
 
 	// The chosen tags come back in the picker from the URL; one can be dropped there.
 	do(t, ctx, chromedp.Click(css("#filters summary")), chromedp.WaitVisible(css("#f-tag")))
-	if got := textOf(t, ctx, "#filters .picked"); !strings.Contains(got, "Hot lead") || !strings.Contains(got, "Churn risk") {
+	if got := textOf(t, ctx, `#filters .picked[aria-label="Chosen tags"]`); !strings.Contains(got, "Hot lead") || !strings.Contains(got, "Churn risk") {
 		t.Fatalf("picked %q", got)
 	}
 	do(t, ctx, chromedp.Click(css(`#filters .picked [aria-label="Remove tag Churn risk"]`)))

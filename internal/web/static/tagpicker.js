@@ -105,6 +105,9 @@ async function suggest(input, evenEmpty) {
 
 function show(input, items, msg, q = "") {
   const st = enhance(input);
+  // the option highlighted with the arrow keys stays so when the answer to
+  // a later keystroke lists it again (it may come after the key was pressed)
+  const was = st.active >= 0 ? st.items[st.active]?.name : undefined;
   st.items = items;
   st.active = -1;
   input.removeAttribute("aria-activedescendant");
@@ -144,6 +147,11 @@ function show(input, items, msg, q = "") {
   const what = mode(input) === "company" ? ["company", "companies"] : ["tag", "tags"];
   st.status.textContent = items.length ? `${items.length} ${items.length === 1 ? what[0] : what[1]} suggested; use the arrow keys to choose.` : msg;
   if (!st.pop.hidden) place(input);
+  const keep = was === undefined ? -1 : items.findIndex((t) => t.name === was);
+  if (keep >= 0) {
+    st.active = keep - 1;
+    move(input, 1);
+  }
 }
 
 function close(input) {
