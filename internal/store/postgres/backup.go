@@ -6,39 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/pressly/goose/v3"
+
+	"github.com/acme/crm/internal/store/sqlstore"
 )
 
 // MigrationVersions lists the versions of the embedded goose migrations,
 // ascending: the schema is current when every one of them is applied.
-func MigrationVersions() ([]int64, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int64, 0, len(names))
-	for _, n := range names {
-		v, err := goose.NumericComponent(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out, nil
-}
+func MigrationVersions() ([]int64, error) { return sqlstore.MigrationVersions(migrations) }
 
 // DumpHeader is how a pg_dump custom-format archive begins.
 var DumpHeader = []byte("PGDMP")

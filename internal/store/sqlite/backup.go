@@ -11,30 +11,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
-	"github.com/pressly/goose/v3"
+	"github.com/acme/crm/internal/store/sqlstore"
 )
 
 // MigrationVersions lists the versions of the embedded goose migrations,
 // ascending: the schema is current when every one of them is applied.
-func MigrationVersions() ([]int64, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int64, 0, len(names))
-	for _, n := range names {
-		v, err := goose.NumericComponent(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	slices.Sort(out)
-	return out, nil
-}
+func MigrationVersions() ([]int64, error) { return sqlstore.MigrationVersions(migrations) }
 
 // Header is how every SQLite database file begins.
 var Header = []byte("SQLite format 3\x00")

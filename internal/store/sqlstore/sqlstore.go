@@ -11,8 +11,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/acme/crm/internal/crm"
 )
@@ -156,6 +160,25 @@ func (s *Store) DB() *sql.DB { return s.w }
 // ReaderDB returns the readers' pool (the writer's on PostgreSQL), for its
 // metrics and for checks that must not queue behind the writer.
 func (s *Store) ReaderDB() *sql.DB { return s.r }
+
+// MigrationVersions lists the versions of the goose migrations in fsys
+// (migrations/*.sql), ascending.
+func MigrationVersions(fsys fs.FS) ([]int64, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, len(names))
+	for _, n := range names {
+		v, err := goose.NumericComponent(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
+}
 
 // AppliedMigrations lists the goose migration versions applied in db, for
 // the readiness check: a version counts when its latest row says applied
