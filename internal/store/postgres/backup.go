@@ -67,7 +67,7 @@ func Backup(ctx context.Context, dsn, out string) error {
 	if err := runTool(ctx, bin, env, "--format=custom", "--no-password", "--file="+tmp, "--dbname="+uri); err != nil {
 		return err
 	}
-	return commit(tmp, out)
+	return sqlstore.CommitFile(tmp, out)
 }
 
 // Restore loads a pg_dump archive into the database of dsn, which must be
@@ -266,33 +266,6 @@ func runTool(ctx context.Context, bin string, env []string, args ...string) erro
 			return fmt.Errorf("%s failed: %s", filepath.Base(bin), msg)
 		}
 		return fmt.Errorf("%s: %w", filepath.Base(bin), err)
-	}
-	return nil
-}
-
-// commit syncs tmp and renames it to target.
-func commit(tmp, target string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil { // customer data: the owner's only
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(target)); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func Backup(ctx context.Context, path, out string) error {
 	if err := checkFile(ctx, tmp, "quick_check"); err != nil {
 		return fmt.Errorf("the copy of %s failed its check: %w", path, err)
 	}
-	return commitFile(tmp, out)
+	return sqlstore.CommitFile(tmp, out)
 }
 
 // Restore puts the backup file in place as the database at path, which must
@@ -109,7 +109,7 @@ func Restore(ctx context.Context, file, path string) error {
 			return err
 		}
 	}
-	return commitFile(tmp, path)
+	return sqlstore.CommitFile(tmp, path)
 }
 
 func checkHeader(file string) error {
@@ -235,34 +235,6 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// commitFile syncs tmp, renames it to target and syncs the folder, so that
-// after a crash target is the old file or the whole new one.
-func commitFile(tmp, target string) error {
-	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil { // customer data: the owner's only
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(target)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 func same(a, b string) bool {
