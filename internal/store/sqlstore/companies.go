@@ -306,5 +306,6 @@ var RecountCompaniesSQL = []string{
 	 WHERE country = ''`,
 	`UPDATE companies SET domain_key = domain
 	 WHERE domain_key = '' AND domain <> '' AND archived_at IS NULL
-	   AND NOT EXISTS (SELECT 1 FROM companies o WHERE o.domain_key = companies.domain AND o.archived_at IS NULL)`,
+	   AND NOT EXISTS (SELECT 1 FROM companies o
+	       WHERE o.domain_key = companies.domain AND o.domain_key <> '' AND o.archived_at IS NULL)`,
 }
