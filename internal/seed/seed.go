@@ -149,11 +149,12 @@ func Run(ctx context.Context, db *store.DB, o Options) (Stats, error) {
 	if err != nil {
 		return st, fmt.Errorf("seed: %w", err)
 	}
-	// the companies' counts, countries and domain keys (migration 00019):
-	// the PostgreSQL loader writes with triggers off
-	for _, q := range sqlstore.RecountCompaniesSQL {
+	// the companies' counts, countries and domain keys (migration 00019) and
+	// the segments' member counts (00023): the PostgreSQL loader writes with
+	// triggers off, the SQLite one leaves a count delta per membership
+	for _, q := range sqlstore.RecountSQL {
 		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
-			return st, fmt.Errorf("seed: counting the companies' customers: %w", err)
+			return st, fmt.Errorf("seed: counting the companies' customers and the segments' members: %w", err)
 		}
 	}
 	gs := g.stats

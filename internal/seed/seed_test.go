@@ -174,6 +174,20 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 		t.Errorf("demo admin: %+v %v", admin, err)
 	}
 
+	// the segments' kept member counts (migration 00023) are the live ones,
+	// one row per segment, as the table's Segment filter reads them
+	if n := count(t, db, `SELECT count(*) FROM segments sg WHERE
+		(SELECT COALESCE(sum(k.members), 0) FROM segment_counts k WHERE k.segment_id = sg.id) <>
+		(SELECT count(*) FROM segment_members m WHERE m.segment_id = sg.id)
+		OR (SELECT COALESCE(sum(k.active), 0) FROM segment_counts k WHERE k.segment_id = sg.id) <>
+		(SELECT count(*) FROM segment_members m JOIN customers c ON c.id = m.customer_id
+		 WHERE m.segment_id = sg.id AND c.archived_at IS NULL)`); n != 0 {
+		t.Errorf("%d segments' kept member counts differ from a live count", n)
+	}
+	if n, segs := count(t, db, `SELECT count(*) FROM segment_counts`), count(t, db, `SELECT count(DISTINCT segment_id) FROM segment_members`); n != segs || n == 0 {
+		t.Errorf("%d rows of segment counts for %d segments with members: the seed should leave one each", n, segs)
+	}
+
 	// every reference points at a row (the seed writes without foreign key checks)
 	for _, fk := range []string{
 		"customers.company_id companies", "customers.owner_id users", "contacts.customer_id customers",

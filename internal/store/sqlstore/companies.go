@@ -292,10 +292,11 @@ func (s *Store) fillCompanyCountries(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// RecountCompaniesSQL recomputes every company's count of active customers,
-// fills missing countries and unique domain keys: for loaders that write
-// rows directly, some with the database's triggers off (the seeder).
-var RecountCompaniesSQL = []string{
+// RecountSQL recomputes every company's count of active customers,
+// fills missing countries and unique domain keys, and recounts the segments'
+// members: for loaders that write rows directly into a database nobody uses
+// yet, some with the database's triggers off (the seeder).
+var RecountSQL = []string{
 	`UPDATE companies SET customers_active =
 		(SELECT count(*) FROM customers c WHERE c.company_id = companies.id AND c.archived_at IS NULL)
 	 WHERE customers_active <> (SELECT count(*) FROM customers c WHERE c.company_id = companies.id AND c.archived_at IS NULL)`,
@@ -308,4 +309,12 @@ var RecountCompaniesSQL = []string{
 	 WHERE domain_key = '' AND domain <> '' AND archived_at IS NULL
 	   AND NOT EXISTS (SELECT 1 FROM companies o
 	       WHERE o.domain_key = companies.domain AND o.domain_key <> '' AND o.archived_at IS NULL)`,
+	// the segments' member counts (migration 00023) as one row per segment:
+	// with triggers off (PostgreSQL) the loader wrote none, and with them on
+	// (SQLite) one delta per membership, which every table page would sum
+	`DELETE FROM segment_counts`,
+	`INSERT INTO segment_counts (segment_id, members, active)
+	 SELECT m.segment_id, count(*), sum(CASE WHEN c.archived_at IS NULL THEN 1 ELSE 0 END)
+	 FROM segment_members m JOIN customers c ON c.id = m.customer_id
+	 GROUP BY m.segment_id`,
 }
