@@ -30,6 +30,7 @@ type stats struct {
 	times   map[string][]time.Duration
 	errs    map[string]int
 	samples map[string][]string
+	trace   io.Writer // --trace: a line per request, when set
 }
 
 func newStats() *stats {
@@ -40,6 +41,9 @@ func (s *stats) add(kind string, r result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.times[kind] = append(s.times[kind], r.took)
+	if s.trace != nil {
+		fmt.Fprintf(s.trace, "%s\t%.1f\t%d\t%s\n", kind, ms(r.took), r.status, r.path)
+	}
 	if r.failed() {
 		s.errs[kind]++
 		if len(s.samples[kind]) < 3 {
@@ -119,6 +123,14 @@ func runLoad(ctx context.Context, o options, servers []*server, stdout, stderr i
 	header(stdout, o)
 	if o.mode == "users" || o.mode == "saturation" {
 		st := newStats()
+		if o.trace != "" {
+			f, err := os.Create(o.trace)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			st.trace = f
+		}
 		load0 := loadavg()
 		var profErr <-chan error
 		if o.profile != "" {

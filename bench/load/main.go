@@ -64,6 +64,7 @@ type options struct {
 	profile    string
 	label      string
 	keepAlive  bool
+	trace      string
 }
 
 type listFlag []string
@@ -106,6 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&o.seed, "seed", 1, "random seed of the simulated people's choices")
 	fs.StringVar(&o.profile, "profile", "", "with --db: write a CPU profile of each server during the run to PREFIX-N.prof (starts the servers with --pprof-addr)")
 	fs.StringVar(&o.label, "label", "", "a label printed with the results")
+	fs.StringVar(&o.trace, "trace", "", "write each request of the run to this file: kind, ms, status, path (tab-separated)")
 	fs.BoolVar(&o.keepAlive, "keep-alive", true, "reuse connections, as browsers do (false: a new connection per request)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -640,7 +640,11 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 	if !page.TotalExact {
 		page.Total = CountCap
 	}
-	if !sparse && fl.setLike() && page.TotalExact {
+	// A score sort is walked along the product's scores, checking each
+	// customer: with few matches of row conditions alone (company=X) that
+	// walk passes nearly every score before the page is full (0.8 s at a
+	// million), so few matches are read and sorted instead, as sets are.
+	if !sparse && (fl.setLike() || sc.kind == sortScore) && page.TotalExact {
 		var err error
 		if sparse, err = s.sparse(ctx, page.Total, limit+1); err != nil {
 			return nil, err
@@ -715,6 +719,13 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 			phases = []bool{true, false}
 		}
 	}
+	one, none := sortFixed(q.Filter, key)
+	switch {
+	case none: // every match has no value (owner=none sorted by owner)
+		phases = []bool{true}
+	case sc.kind == sortScore && (q.Filter.ScoreMin != nil || q.Filter.ScoreMax != nil):
+		phases = []bool{false} // a score range matches only customers with a score
+	}
 	if q.Cursor != "" {
 		for len(phases) > 1 && phases[0] != cur.E {
 			phases = phases[1:]
@@ -728,7 +739,11 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 		if q.Cursor != "" && i == 0 {
 			c = &cur
 		}
-		got, vals, err := s.pagePhase(ctx, phase{sc.col, sc.kind, empty, forwardDesc, product, sparse, hashed}, conds, pageArgs, c, cursorV, room+1-len(items))
+		ph := phase{col: sc.col, kind: sc.kind, empty: empty, desc: forwardDesc, product: product, sparse: sparse, hashed: hashed, one: one}
+		if sc.kind == sortScore {
+			ph.scoreMin, ph.scoreMax = q.Filter.ScoreMin, q.Filter.ScoreMax
+		}
+		got, vals, err := s.pagePhase(ctx, ph, conds, pageArgs, c, cursorV, room+1-len(items))
 		if err != nil {
 			return nil, err
 		}
@@ -827,6 +842,27 @@ func int64List(ids []int64) string {
 	return b.String()
 }
 
+// sortFixed reports whether a filter leaves every match with the same value
+// of the sort key (one: country=DE sorted by country, owner=me or one company
+// sorted by owner or company) or with none (none: owner=none sorted by
+// owner). Walking the sort's index would then pass every customer sorted
+// before the matches' value (0.4-1.4 s at a million): one walks the matches
+// in id order instead, which is their order, and none leaves only the
+// phase of empty values.
+func sortFixed(f crm.CustomerFilter, key string) (one, none bool) {
+	switch key {
+	case "owner":
+		return f.Owner == crm.OwnerMe || f.Owner == "user", f.Owner == crm.OwnerNone
+	case "company":
+		return len(f.CompanyIDs) == 1, false
+	case "country":
+		return len(f.Countries) == 1 && f.Countries[0] != "", false
+	case "language":
+		return len(f.Languages) == 1 && f.Languages[0] != "", false
+	}
+	return false, false
+}
+
 // phase is one range of a page's walk: customers with a value of the sort
 // key, or those without one.
 type phase struct {
@@ -837,6 +873,10 @@ type phase struct {
 	product int64 // a score sort's product
 	sparse  bool  // the matches are few: read them, then sort
 	hashed  bool  // PostgreSQL: check the walked scores against a hash of the matches' ids
+	one     bool  // every match has the same value (sortFixed): walked in id order
+	// a score sort's range of the same product (the filter's): the walk
+	// starts and ends at it instead of passing every score outside it
+	scoreMin, scoreMax *int
 }
 
 // pagePhase reads up to n customers of one phase after the cursor c (nil:
@@ -864,7 +904,11 @@ func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []
 		// from them (SQLite follows CROSS JOIN's order, PostgreSQL plans)
 		switch {
 		case ph.sparse:
-			from = "customers c JOIN customer_scores ss ON ss.customer_id = c.id"
+			// the matches first, then their scores: given a plain JOIN,
+			// SQLite walked the product's scores in order and looked up
+			// every customer (0.8 s for the 16 customers of a company)
+			from = "customers c CROSS JOIN customer_scores ss"
+			conds = append(conds, "ss.customer_id = c.id")
 		case ph.hashed:
 			// "OR FALSE" keeps PostgreSQL from turning the IN into a join
 			// (it is simplified away after that step): the IN stays a
@@ -878,6 +922,12 @@ func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []
 			conds = append(conds, "c.id = ss.customer_id")
 		}
 		conds = append(conds, "ss.product_id = "+arg(ph.product))
+		if ph.scoreMin != nil {
+			conds = append(conds, "ss.score >= "+arg(*ph.scoreMin))
+		}
+		if ph.scoreMax != nil {
+			conds = append(conds, "ss.score <= "+arg(*ph.scoreMax))
+		}
 		out = "p.sk"
 	case ph.empty:
 		conds = append(conds, ph.col+" = ''")
@@ -886,13 +936,16 @@ func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []
 		// "> ''", not "<> ''": a range of the index, which an ascending walk
 		// starts after the empty values instead of reading through them
 		conds = append(conds, ph.col+" > ''")
+		if ph.one {
+			key = "c.id"
+		}
 	}
 	idCol := "c.id"
 	if ph.kind == sortScore && !ph.empty {
 		idCol = "ss.customer_id" // the index's own column: (product_id, score, customer_id)
 	}
 	if c != nil {
-		if ph.empty {
+		if ph.empty || key == "c.id" { // in id order (empty values, or one value for all)
 			conds = append(conds, idCol+" "+cmp+" "+arg(c.ID))
 		} else {
 			v, id := arg(cv), arg(c.ID)

@@ -153,6 +153,14 @@ func SortsEmptyLast(t *testing.T, s crm.Store) {
 		{"search", crm.CustomerFilter{Q: "customer"}, "crm"},
 		{"second product", crm.CustomerFilter{ScoreProduct: "erp"}, "erp"},
 		{"owner", crm.CustomerFilter{Owner: "user", OwnerID: users[1].ID}, "crm"},
+		// filters that leave one value of a sort key (walked in id order) or none
+		{"no owner", crm.CustomerFilter{Owner: crm.OwnerNone}, "crm"},
+		{"one country", crm.CustomerFilter{Countries: []string{"DE"}}, "crm"},
+		{"one language", crm.CustomerFilter{Languages: []string{"de"}}, "crm"},
+		{"one company", crm.CustomerFilter{CompanyIDs: []int64{companies[1].ID}}, "crm"},
+		// a score range: a score sort of its product walks the range alone
+		{"score range", crm.CustomerFilter{ScoreProduct: "crm", ScoreMin: ptr(2), ScoreMax: ptr(7)}, "crm"},
+		{"score minimum and country", crm.CustomerFilter{ScoreProduct: "crm", ScoreMin: ptr(3), Countries: []string{"DE", "FR"}}, "crm"},
 	}
 	for _, v := range variants {
 		matching, err := s.FindCustomers(ctx, crm.CustomerQuery{Filter: v.f, Limit: 500})
