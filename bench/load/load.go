@@ -207,9 +207,12 @@ func (p *person) live(ctx context.Context, t *target, w *world, st *stats, deadl
 // saturate sends the mix's requests back to back until the deadline.
 func (p *person) saturate(ctx context.Context, t *target, w *world, st *stats, deadline time.Time, mix string) {
 	for ctx.Err() == nil && time.Now().Before(deadline) {
-		if mix == "search" {
+		switch mix {
+		case "search":
 			p.search(ctx, t, w, st)
-		} else {
+		case "first":
+			st.add("table", t.do(ctx, p.s, http.MethodGet, "/crm/customers", nil, ""))
+		default:
 			p.table(ctx, t, w, st)
 		}
 	}

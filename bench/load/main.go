@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.instances, "instances", 1, "with --db: how many crm serve processes to start (round-robin across them)")
 	fs.Var(&serverArgs, "server-arg", "with --db: one more argument for crm serve (repeatable)")
 	fs.StringVar(&o.mode, "mode", "users", "users, saturation or sparse")
-	fs.StringVar(&o.mix, "mix", "list", "saturation mix: list (table pages) or search")
+	fs.StringVar(&o.mix, "mix", "list", "saturation mix: list (table pages), search, or first (the table's first page alone, no filter: the floor)")
 	fs.IntVar(&o.users, "users", 200, "users mode: simulated people")
 	fs.IntVar(&o.clients, "clients", 50, "saturation mode: callers with no think time")
 	fs.DurationVar(&o.duration, "duration", 0, "how long to run (default 60s for users, 30s for saturation)")
@@ -122,8 +122,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.duration == 0 {
 			o.duration = 30 * time.Second
 		}
-		if o.mix != "list" && o.mix != "search" {
-			return fmt.Errorf("--mix is list or search, not %q", o.mix)
+		if o.mix != "list" && o.mix != "search" && o.mix != "first" {
+			return fmt.Errorf("--mix is list, search or first, not %q", o.mix)
 		}
 	case "sparse":
 		o.sparse = true
