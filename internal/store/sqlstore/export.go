@@ -174,7 +174,7 @@ func (s *Store) pin(ctx context.Context) (*Store, func(), error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	return &Store{d: s.d, w: s.w, r: s.r, conn: conn, stmts: s.stmts, rr: s.rr}, func() {
+	return &Store{d: s.d, w: s.w, r: s.r, conn: conn, stmts: s.stmts, rr: s.rr, drive: s.drive}, func() {
 		restore()
 		conn.Close()
 	}, nil

@@ -105,12 +105,13 @@ type querier interface {
 // Store implements crm.Store over database/sql.
 type Store struct {
 	d     Dialect
-	w     *sql.DB    // the writer (SQLite: one connection)
-	r     *sql.DB    // readers (may be the same pool as w)
-	tx    *sql.Tx    // set inside InTx
-	conn  *sql.Conn  // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
-	stmts *sync.Map  // SQL text -> *sql.Stmt prepared on w, shared with transactions
-	rr    ReadRouter // where the reads a replica may answer go (nil: r)
+	w     *sql.DB      // the writer (SQLite: one connection)
+	r     *sql.DB      // readers (may be the same pool as w)
+	tx    *sql.Tx      // set inside InTx
+	conn  *sql.Conn    // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
+	stmts *sync.Map    // SQL text -> *sql.Stmt prepared on w, shared with transactions
+	rr    ReadRouter   // where the reads a replica may answer go (nil: r)
+	drive *driveBounds // when a count drives from the rows (nil: the defaults)
 }
 
 // ReadRouter sends the reads a read replica may answer (the table, its
@@ -259,7 +260,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx crm.Store) error) (err erro
 		}
 		err = tx.Commit()
 	}()
-	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, conn: conn, stmts: s.stmts, rr: s.rr})
+	return fn(&Store{d: s.d, w: s.w, r: s.r, tx: tx, conn: conn, stmts: s.stmts, rr: s.rr, drive: s.drive})
 }
 
 // inTx runs fn in a transaction of this package's own type.

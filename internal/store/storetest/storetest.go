@@ -70,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 		{"CompanyFilterEverywhere", CompanyFilterEverywhere},
 		{"SegmentCountsFollowEveryChange", SegmentCountsFollowEveryChange},
 		{"ChangeFeed", ChangeFeed},
+		{"CountDrivesFromRows", CountDrivesFromRows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
