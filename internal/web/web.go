@@ -104,7 +104,7 @@ func New(d Deps) (*Web, error) {
 		"customValue": customValue,
 		"avatarSrc":   w.avatarSrc,
 	}
-	for k, f := range zoneFuncs(time.UTC) {
+	for k, f := range w.zoneFuncs(time.UTC) {
 		funcs[k] = f
 	}
 	for k, f := range crm.TemplateFuncs() {
@@ -189,12 +189,15 @@ func (w *Web) fail(rw http.ResponseWriter, r *http.Request, err error) {
 func (w *Web) flash(r *http.Request, msg string) { w.Sessions.Put(r.Context(), "flash", msg) }
 
 // zoneFuncs are the template functions that show a time, in loc: one date
-// style everywhere (crm.DateLayout), in the reader's time zone.
-func zoneFuncs(loc *time.Location) template.FuncMap {
+// style everywhere (crm.DateLayout), in the reader's time zone; and the
+// customer table's rows, which show times.
+func (w *Web) zoneFuncs(loc *time.Location) template.FuncMap {
+	rows := rowRenderer{loc: loc, avatarSrc: w.avatarSrc}
 	return template.FuncMap{
 		"date":     func(t time.Time) string { return crm.FormatDate(t, loc) },
 		"datetime": func(t time.Time) string { return crm.FormatDateTime(t, loc) },
 		"ago":      func(t time.Time) string { return ago(t, loc) },
+		"rowHTML":  rows.row, // the customer table's rows (customer_row.go)
 	}
 }
 
@@ -221,7 +224,7 @@ func (w *Web) pagesIn(loc *time.Location) map[string]*template.Template {
 		if err != nil { // only after an execution, and the originals are never executed
 			panic(fmt.Sprintf("clone template %s: %v", name, err))
 		}
-		set[name] = c.Funcs(zoneFuncs(loc))
+		set[name] = c.Funcs(w.zoneFuncs(loc))
 	}
 	w.zones[loc.String()] = set
 	return set
