@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -72,16 +73,16 @@ func LanguageName(code string) string {
 }
 
 // Countries lists every country, by name.
-func Countries() []CodeName {
-	c, _ := codeTables()
-	return sortedCodes(c)
-}
+func Countries() []CodeName { return slices.Clone(countriesByName()) }
 
 // Languages lists every language, by name.
-func Languages() []CodeName {
-	_, l := codeTables()
-	return sortedCodes(l)
-}
+func Languages() []CodeName { return slices.Clone(languagesByName()) }
+
+// the lists sorted once (every table page shows both)
+var (
+	countriesByName = sync.OnceValue(func() []CodeName { c, _ := codeTables(); return sortedCodes(c) })
+	languagesByName = sync.OnceValue(func() []CodeName { _, l := codeTables(); return sortedCodes(l) })
+)
 
 func sortedCodes(m map[string]string) []CodeName {
 	out := make([]CodeName, 0, len(m))

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -103,6 +104,7 @@ func New(d Deps) (*Web, error) {
 		"list":        func(s ...string) []string { return s },
 		"customValue": customValue,
 		"avatarSrc":   w.avatarSrc,
+		"datalist":    codeDatalist,
 	}
 	for k, f := range w.zoneFuncs(time.UTC) {
 		funcs[k] = f
@@ -315,4 +317,30 @@ func customValue(v any) string {
 // money writes minor units with their currency: 120000 EUR as "1,200.00 EUR".
 func money(minor int64, currency string) string {
 	return fmt.Sprintf("%s.%02d %s", thousands(int(minor/100)), minor%100, currency)
+}
+
+// codeDatalists are the datalists of every country and language the filter
+// forms offer, written once: their 430 options, each a handful of
+// html/template's reflective calls, cost every table page about a
+// millisecond.
+var codeDatalists = sync.OnceValue(func() map[string]template.HTML {
+	out := map[string]template.HTML{}
+	for id, list := range map[string][]crm.CodeName{"country-list": crm.Countries(), "language-list": crm.Languages()} {
+		var b strings.Builder
+		b.WriteString(`<datalist id="` + id + `">`)
+		for _, c := range list {
+			b.WriteString(`<option value="` + html.EscapeString(c.Name) + `">` + html.EscapeString(c.Code) + `</option>`)
+		}
+		b.WriteString(`</datalist>`)
+		out[id] = template.HTML(b.String()) // names and codes escaped above
+	}
+	return out
+})
+
+// codeDatalist is the datalist of that id: country-list or language-list.
+func codeDatalist(id string) (template.HTML, error) {
+	if d, ok := codeDatalists()[id]; ok {
+		return d, nil
+	}
+	return "", fmt.Errorf("no datalist %q", id)
 }
