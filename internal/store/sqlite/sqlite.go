@@ -15,7 +15,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pressly/goose/v3"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -146,13 +148,31 @@ func (dialect) IsUniqueViolation(err error) bool {
 // the sort order and checks each customer against the matches (read once)
 // instead of sorting all of them. A correlated form (one MATCH per customer)
 // would repeat the prefix expansion for every row: seconds at a million.
+//
+// A one-letter term ("a" of "a.adam") has no prefix index (the index keeps
+// prefixes of 2 and 3), so FTS5 would gather the rows of every word that
+// starts with it, most of the table, before intersecting. When a longer term
+// is typed too, the one-letter terms are checked on the rows the others
+// found instead: search_text is the folded words joined by single spaces
+// (crm.SearchText), so " a" in " " || search_text is a word starting with a.
+// The meaning is unchanged: every term must match.
 func (dialect) SearchCondition(terms []string, next int) (string, []any) {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = `"` + t + `"*`
+	longer := slices.ContainsFunc(terms, func(t string) bool { return utf8.RuneCountInString(t) > 1 })
+	var parts []string
+	var checks []any
+	for _, t := range terms {
+		if longer && utf8.RuneCountInString(t) == 1 {
+			checks = append(checks, " "+t)
+		} else {
+			parts = append(parts, `"`+t+`"*`)
+		}
 	}
-	return fmt.Sprintf(`c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH $%d)`, next),
-		[]any{strings.Join(parts, " AND ")}
+	cond := fmt.Sprintf(`c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH $%d)`, next)
+	args := []any{strings.Join(parts, " AND ")}
+	for i := range checks {
+		cond += fmt.Sprintf(` AND instr(' ' || c.search_text, $%d) > 0`, next+1+i)
+	}
+	return cond, append(args, checks...)
 }
 
 // IndexSearch replaces a customer's row in the FTS index.

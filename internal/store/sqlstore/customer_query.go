@@ -418,8 +418,8 @@ func (s *Store) countSQL(fl custFilter) string {
 // does, and lists their ids when there are at most upTo.
 func (s *Store) searchCountSQL(fl custFilter, upTo int) string {
 	from := "customers c"
-	if s.d.Name() == "sqlite" && len(fl.conds) == 1 && fl.conds[0] == activeOnly {
-		from = "customers c INDEXED BY customers_active_id" // see activeLookup
+	if s.d.Name() == "sqlite" && len(fl.conds) == 1 && fl.conds[0] == activeOnly && !strings.Contains(fl.search, "c.search_text") {
+		from = "customers c INDEXED BY customers_active_id" // see activeLookup (a check of search_text reads the row anyway)
 	}
 	return fmt.Sprintf("SELECT count(*), CASE WHEN count(*) <= %d THEN string_agg(CAST(x.id AS TEXT), ',') END FROM (SELECT c.id FROM %s%s LIMIT %d) x",
 		upTo, from, whereClause(append(slices.Clone(fl.conds), fl.search)), CountCap+1)

@@ -257,6 +257,23 @@ func SearchFoldsAndExactFirst(t *testing.T, s crm.Store) {
 			t.Fatalf("%q: %v, want customer %d first of at least 2", q, got, exact)
 		}
 	}
+	// a one-letter term with a longer one (the start of an e-mail address):
+	// every term still has to start a word of the customer
+	bob := add("Bob Smith", "b.smith@ex.org", "", 6*time.Hour)
+	carl := add("Carl Smith", "c.smith@ex.org", "", 7*time.Hour)
+	if got := ids("c.smith"); got != fmt.Sprint([]int64{carl}) {
+		t.Fatalf(`"c.smith" finds %s, want only Carl Smith (%d)`, got, carl)
+	}
+	if got := ids("smith b"); got != fmt.Sprint([]int64{bob}) {
+		t.Fatalf(`"smith b" finds %s, want only Bob Smith (%d)`, got, bob)
+	}
+	if got := ids("o smith"); got != fmt.Sprint([]int64{bob, carl}) { // org
+		t.Fatalf(`"o smith" finds %s, want both Smiths`, got)
+	}
+	if got := ids("x smith"); got != "[]" {
+		t.Fatalf(`"x smith" finds %s, want nobody`, got)
+	}
+
 	// paging past the first page leaves the exact match out
 	add("Anna Weiss-Ober", "anna.weiss@example.com.au", "", 5*time.Hour)
 	q := crm.CustomerQuery{Filter: crm.CustomerFilter{Q: "anna.weiss@example.com"}, Limit: 2}
