@@ -343,32 +343,17 @@ func (s *Store) inAll(sets []idSet) []string {
 // first sizes both sides with bounded counts (the set's index-only) and, when
 // the set is large (over 30,000) and the rows few (up to 20,000), drives from
 // the rows instead, checking each against the set.
-// PlanBounds are the sizes at which the list changes how it reads: for tests,
-// which check every way on small data, and for tuning.
-type PlanBounds struct {
-	BigSet  int // a set with more members is large: the rows are sized (countFromRows)
-	FewRows int // rows matching at most this many are driven from (countFromRows)
-	// WalkBudget is how many customers a page walks along its sort order
-	// before it reads the matches and sorts them instead (pagePhase). A
-	// walk that fails costs its budget for nothing (5,000 customers: about
-	// 25 ms on PostgreSQL, a heap read each), and filters with more than
-	// CountCap matches spread over the order fill a page of 50 within about
-	// 5,000 customers of a million
-	WalkBudget int
+type driveBounds struct {
+	bigSet  int // a set with more members is large: the rows are sized
+	fewRows int // rows matching at most this many are driven from
 }
 
-// DefaultPlanBounds are the bounds a store starts with.
-var DefaultPlanBounds = PlanBounds{BigSet: 30000, FewRows: 20000, WalkBudget: 5000}
+var defaultDrive = driveBounds{bigSet: 30000, fewRows: 20000}
 
-// SetPlanBounds changes the bounds (set before the store is used).
-func (s *Store) SetPlanBounds(b PlanBounds) { s.drive = &b }
-
-func (s *Store) bounds() PlanBounds {
-	if s.drive != nil {
-		return *s.drive
-	}
-	return DefaultPlanBounds
-}
+// SetCountDrive sets when a count drives from the rows (see countFromRows):
+// for tests, which check both ways on small data, and for tuning. Set once,
+// before the store is used.
+func (s *Store) SetCountDrive(bigSet, fewRows int) { s.drive = &driveBounds{bigSet, fewRows} }
 
 // countFromRows lists the matches of a filter of one set and row conditions
 // by driving from the rows, when the set is large and the rows few (see
@@ -384,12 +369,15 @@ func (s *Store) countFromRows(ctx context.Context, f crm.CustomerFilter, r *refs
 	if len(fs.sets) != 1 || fs.none || fr.none {
 		return nil, false, nil
 	}
-	b := s.bounds()
+	b := defaultDrive
+	if s.drive != nil {
+		b = *s.drive
+	}
 	var n int
-	if err := s.lq(ctx).QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (%s LIMIT %d) x", fs.sets[0].sel(), b.BigSet+1), fs.args...).Scan(&n); err != nil || n <= b.BigSet {
+	if err := s.lq(ctx).QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (%s LIMIT %d) x", fs.sets[0].sel(), b.bigSet+1), fs.args...).Scan(&n); err != nil || n <= b.bigSet {
 		return nil, false, err
 	}
-	if err := s.lq(ctx).QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM customers c%s LIMIT %d) x", whereClause(fr.conds), b.FewRows+1), fr.args...).Scan(&n); err != nil || n > b.FewRows {
+	if err := s.lq(ctx).QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM customers c%s LIMIT %d) x", whereClause(fr.conds), b.fewRows+1), fr.args...).Scan(&n); err != nil || n > b.fewRows {
 		return nil, false, err
 	}
 	ids, err = queryList(ctx, s.lq(ctx), func(r *sql.Rows) (int64, error) {
@@ -960,7 +948,6 @@ type phase struct {
 // pagePhase reads up to n customers of one phase after the cursor c (nil:
 // from the phase's start), with their sort values.
 func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []any, c *cursor, cv any, n int) ([]*crm.Customer, []any, error) {
-	filterN := len(conds) // conds[:filterN] are the filter's, the rest the phase's
 	conds, args = slices.Clone(conds), slices.Clone(args)
 	arg := func(v any) string {
 		args = append(args, v)
@@ -1039,52 +1026,6 @@ func (s *Store) pagePhase(ctx context.Context, ph phase, conds []string, args []
 	// the sort key and the id, and the rows (with company and owner) are read
 	// for the page alone rather than for every customer passed on the way.
 	inner := `SELECT ` + idCol + ` AS pid, ` + key + ` AS sk FROM ` + from + whereClause(conds) + order + fmt.Sprintf(" LIMIT %d", n)
-
-	// A walk along the sort order that checks each customer (no set read
-	// first, no score sort) finds a page soon when the matches are spread
-	// over the order, but a filter that goes with the sort (created last
-	// month, sorted by last update ascending; language=de, sorted by
-	// country descending) puts its matches at the far end: the walk passed
-	// nearly every customer (1.1-1.2 s at a million on PostgreSQL, whose
-	// planner assumes the two independent). So the walk is given a budget
-	// of customers; when it does not fill the page within it, the matches
-	// are read (through the filter's indexes) and sorted instead.
-	var walk []string // the filter's conditions, checked on the walk
-	for _, c := range conds[:filterN] {
-		if c != activeOnly {
-			walk = append(walk, c)
-		}
-	}
-	budget := s.bounds().WalkBudget
-	if !ph.sparse && !ph.hashed && ph.kind != sortScore && len(walk) > 0 && budget > 0 {
-		var along []string // what the walk itself reads: the sort's range, the cursor
-		if len(walk) < filterN {
-			along = append(along, activeOnly) // the sort indexes hold active customers
-		}
-		along = append(along, conds[filterN:]...)
-		dirs := fmt.Sprintf(" ORDER BY sk %s, pid %s LIMIT %d", dir, dir, n)
-		budgeted := `SELECT pid, sk FROM (SELECT ` + idCol + ` AS pid, ` + key + ` AS sk, CASE WHEN ` + strings.Join(walk, " AND ") +
-			` THEN 1 ELSE 0 END AS ok FROM ` + from + whereClause(along) + order + fmt.Sprintf(" LIMIT %d", budget) + `) w WHERE ok = 1` + dirs
-		items, vals, err := s.pageRows(ctx, ph, budgeted, out, dir, args)
-		if err != nil || len(items) == n {
-			return items, vals, err
-		}
-		// the matches, read through the filter's own indexes (no unary
-		// plus keeping SQLite off them), then sorted
-		unplussed := slices.Clone(conds)
-		for i, c := range unplussed[:filterN] {
-			unplussed[i] = strings.TrimPrefix(c, "+")
-		}
-		inner = `WITH m AS MATERIALIZED (SELECT ` + idCol + ` AS pid, ` + key + ` AS sk FROM ` + from + whereClause(unplussed) +
-			`) SELECT pid, sk FROM m` + dirs
-	}
-	return s.pageRows(ctx, ph, inner, out, dir, args)
-}
-
-// pageRows reads the customers of a page whose ids and sort values the
-// query inner lists (pid, sk), in the page's order, with the value shown
-// (out) of each.
-func (s *Store) pageRows(ctx context.Context, ph phase, inner, out, dir string, args []any) ([]*crm.Customer, []any, error) {
 	outerOrder := fmt.Sprintf(" ORDER BY %s %s, c.id %s", out, dir, dir)
 	if out == "''" {
 		outerOrder = " ORDER BY c.id " + dir

@@ -105,13 +105,13 @@ type querier interface {
 // Store implements crm.Store over database/sql.
 type Store struct {
 	d     Dialect
-	w     *sql.DB     // the writer (SQLite: one connection)
-	r     *sql.DB     // readers (may be the same pool as w)
-	tx    *sql.Tx     // set inside InTx
-	conn  *sql.Conn   // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
-	stmts *sync.Map   // SQL text -> *sql.Stmt prepared on w, shared with transactions
-	rr    ReadRouter  // where the reads a replica may answer go (nil: r)
-	drive *PlanBounds // when the list reads differently (nil: DefaultPlanBounds)
+	w     *sql.DB      // the writer (SQLite: one connection)
+	r     *sql.DB      // readers (may be the same pool as w)
+	tx    *sql.Tx      // set inside InTx
+	conn  *sql.Conn    // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
+	stmts *sync.Map    // SQL text -> *sql.Stmt prepared on w, shared with transactions
+	rr    ReadRouter   // where the reads a replica may answer go (nil: r)
+	drive *driveBounds // when a count drives from the rows (nil: the defaults)
 }
 
 // ReadRouter sends the reads a read replica may answer (the table, its

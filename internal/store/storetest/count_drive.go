@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/acme/crm/internal/crm"
-	"github.com/acme/crm/internal/store/sqlstore"
 )
 
-// planBounded is a store whose ways of reading the list can be told to
-// change on small data (sqlstore.Store.SetPlanBounds).
-type planBounded interface {
-	SetPlanBounds(sqlstore.PlanBounds)
+// countDriver is a store whose count of one set and row conditions can be
+// told to drive from the rows on small data (sqlstore.Store.SetCountDrive).
+type countDriver interface {
+	SetCountDrive(bigSet, fewRows int)
 }
 
 // CountDrivesFromRows checks that a list of one set (a score range, a tag, a
@@ -23,7 +22,7 @@ type planBounded interface {
 // filters on two stores over the same data, one told to drive from the rows
 // whenever the set has more than 2 members and the rows are at most 12.
 func CountDrivesFromRows(t *testing.T, s crm.Store) {
-	d, ok := s.(planBounded)
+	d, ok := s.(countDriver)
 	if !ok {
 		t.Fatalf("%T cannot be told how to count", s)
 	}
@@ -102,10 +101,8 @@ func CountDrivesFromRows(t *testing.T, s crm.Store) {
 			want[name+" "+sort] = read(f, sort)
 		}
 	}
-	b := sqlstore.DefaultPlanBounds
-	b.BigSet, b.FewRows = 2, 12
-	d.SetPlanBounds(b)
-	t.Cleanup(func() { d.SetPlanBounds(sqlstore.DefaultPlanBounds) })
+	d.SetCountDrive(2, 12)
+	t.Cleanup(func() { d.SetCountDrive(30000, 20000) })
 	for name, f := range filters {
 		for _, sort := range sorts {
 			got, exp := read(f, sort), want[name+" "+sort]
