@@ -81,6 +81,10 @@ type WebhookStore interface {
 	RequeueWebhookDelivery(ctx context.Context, id int64) error
 	// RecordWebhookAttempt logs an attempt and sets the delivery's status and last outcome.
 	RecordWebhookAttempt(ctx context.Context, a WebhookAttempt) error
+	// PruneWebhookDeliveries deletes up to limit ended deliveries (delivered
+	// or failed, never pending) made before before, with their attempts, and
+	// says how many went.
+	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// LockWebhookFeed, in a transaction, takes the dispatcher's position in
 	// the change feed and holds it until the transaction ends (one

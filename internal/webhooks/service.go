@@ -55,7 +55,11 @@ type Service struct {
 	AllowPrivate bool
 	// RetryBase is the first back-off; each retry doubles it, up to an hour.
 	RetryBase time.Duration
+	// Keep is how long an ended delivery (delivered or failed) and its
+	// attempts stay in the delivery log; Run prunes older ones hourly.
+	Keep      time.Duration
 	client    *http.Client
+	lastPrune time.Time
 }
 
 // New returns a Service over st.
@@ -63,7 +67,7 @@ func New(st crm.Store, log *slog.Logger, allowPrivate bool) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{Store: st, Log: log, Now: time.Now, AllowPrivate: allowPrivate, RetryBase: 10 * time.Second}
+	s := &Service{Store: st, Log: log, Now: time.Now, AllowPrivate: allowPrivate, RetryBase: 10 * time.Second, Keep: 30 * 24 * time.Hour}
 	s.client = s.newClient()
 	return s
 }
@@ -535,10 +539,30 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 		if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Error("webhook enqueue", "err", err)
 		}
+		if now := s.now(); now.Sub(s.lastPrune) >= time.Hour {
+			s.lastPrune = now
+			if _, err := s.Prune(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("webhook delivery log prune", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// Prune deletes the ended deliveries (delivered or failed) older than Keep,
+// with their attempts, in batches; pending ones stay whatever their age.
+// Without it every event ever sent stayed in the database, body included.
+func (s *Service) Prune(ctx context.Context) (int, error) {
+	before, total := s.now().Add(-s.Keep), 0
+	for {
+		n, err := s.Store.PruneWebhookDeliveries(ctx, before, 1000)
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/acme/crm/internal/crm"
+	"github.com/acme/crm/internal/store"
 	"github.com/acme/crm/internal/testdb"
 	"github.com/acme/crm/internal/webhooks"
 )
@@ -121,4 +122,58 @@ func TestGiveUpAndDisableAfter24Hours(t *testing.T) {
 	if err := strict.Deliver(ctx, third); !errors.Is(err, webhooks.ErrRetry) || !strings.Contains(err.Error(), "private address") || hits.Load() != n {
 		t.Fatalf("to 127.0.0.1 without CRM_WEBHOOK_ALLOW_PRIVATE: %v", err)
 	}
+}
+
+// The delivery log keeps ended deliveries (delivered or failed) for Keep
+// (30 days), then prunes them with their attempts; a pending delivery stays
+// whatever its age, and so do younger ones. Both engines.
+func TestPruneKeepsPendingAndRecent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		now := time.Now().UTC()
+		wh := webhooks.New(db, nil, true)
+		wh.Now = func() time.Time { return now }
+		ep := &crm.WebhookEndpoint{URL: "https://hooks.example.com/crm", Events: []string{"*"}, Secret: "whsec_0123456789abcdef",
+			Enabled: true, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateWebhookEndpoint(ctx, ep); err != nil {
+			t.Fatal(err)
+		}
+		old, recent := now.Add(-31*24*time.Hour), now.Add(-29*24*time.Hour)
+		made := map[string]*crm.WebhookDelivery{}
+		for _, d := range []struct {
+			name, status string
+			at           time.Time
+		}{
+			{"old delivered", crm.WebhookDelivered, old}, {"old failed", crm.WebhookFailed, old},
+			{"old pending", crm.WebhookPending, old}, {"recent delivered", crm.WebhookDelivered, recent},
+		} {
+			w := &crm.WebhookDelivery{EndpointID: ep.ID, EventID: "evt_" + strings.ReplaceAll(d.name, " ", "_"), Type: "customer.created",
+				Events: 1, Body: `{}`, Status: d.status, CreatedAt: d.at}
+			if err := db.AddWebhookDeliveries(ctx, []*crm.WebhookDelivery{w}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.RecordWebhookAttempt(ctx, crm.WebhookAttempt{DeliveryID: w.ID, At: d.at, Code: 200, Status: d.status}); err != nil {
+				t.Fatal(err)
+			}
+			made[d.name] = w
+		}
+		n, err := wh.Prune(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("pruned %d (%v), want the 2 old ended deliveries", n, err)
+		}
+		for name, w := range made {
+			_, err := db.GetWebhookDelivery(ctx, w.ID)
+			gone := strings.HasPrefix(name, "old ") && name != "old pending"
+			if gone != errors.Is(err, crm.ErrNotFound) {
+				t.Errorf("%s: gone %v, want %v (%v)", name, !gone, gone, err)
+			}
+		}
+		var attempts int
+		if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM webhook_attempts`).Scan(&attempts); err != nil || attempts != 2 {
+			t.Fatalf("%d attempts left (%v), want those of the 2 deliveries kept", attempts, err)
+		}
+		if n, err := wh.Prune(ctx); err != nil || n != 0 {
+			t.Fatalf("a second prune: %d %v", n, err)
+		}
+	})
 }

@@ -208,3 +208,16 @@ func (s *Store) WebhookFeed(ctx context.Context) (string, error) {
 	}
 	return cur, err
 }
+
+func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	// the status is checked again on the rows deleted: a delivery sent
+	// again (pending) between the choice and the delete stays
+	res, err := s.wq().ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE id IN (
+		SELECT id FROM webhook_deliveries WHERE created_at < $1 AND status <> $2 ORDER BY id LIMIT $3) AND status <> $2`,
+		ts(before), crm.WebhookPending, limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
