@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,14 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
-	"github.com/acme/crm/internal/importer"
-	"github.com/acme/crm/internal/jobs"
-	"github.com/acme/crm/internal/outreach"
-	"github.com/acme/crm/internal/seed"
-	"github.com/acme/crm/internal/server"
 	"github.com/acme/crm/internal/store"
 )
 
@@ -126,32 +119,12 @@ func companiesFor(ctx context.Context, engine string, o tableOptions, stdout, st
 		return err
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	acc := accounts.New(db)
-	out := outreach.New(db, nil, "bench@example.com", "http://bench.invalid")
-	cs := customers.New(db)
-	queue, err := jobs.Open(db, out, cs, log)
+	app, err := startApp(ctx, db, "bench companies")
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports: importer.New(db, os.TempDir(), jobs.ImportEnqueuer(queue)), Log: log})
-	if err != nil {
-		return err
-	}
-	if err := queue.Start(ctx); err != nil {
-		return err
-	}
-	defer queue.Stop(context.Background())
-	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
-	if err != nil {
-		return fmt.Errorf("the demo admin %s: %w", seed.DemoAdminEmail, err)
-	}
-	token, tok, err := acc.CreateToken(ctx, nil, admin.ID, "bench companies")
-	if err != nil {
-		return err
-	}
-	defer db.RevokeAPIToken(context.Background(), admin.ID, tok.ID, time.Now())
+	defer app.stop()
+	handler, token := app.handler, app.token
 
 	var nCompanies int
 	if err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM companies WHERE archived_at IS NULL`).Scan(&nCompanies); err != nil {

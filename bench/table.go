@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/acme/crm/internal/accounts"
+	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
 	"github.com/acme/crm/internal/importer"
 	"github.com/acme/crm/internal/jobs"
@@ -156,36 +157,12 @@ func tableFor(ctx context.Context, engine string, o tableOptions, stdout, stderr
 	}
 	defer db.Close()
 
-	// the handler and the background jobs, as `crm serve` builds them:
-	// River's leader election writes to the database every few seconds,
-	// and on SQLite each write makes every reader connection drop its page
-	// cache, so a benchmark without it measures a server that never is
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	acc := accounts.New(db)
-	out := outreach.New(db, nil, "bench@example.com", "http://bench.invalid")
-	cs := customers.New(db)
-	queue, err := jobs.Open(db, out, cs, log)
+	app, err := startApp(ctx, db, "bench table")
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports: importer.New(db, os.TempDir(), jobs.ImportEnqueuer(queue)), Log: log})
-	if err != nil {
-		return err
-	}
-	if err := queue.Start(ctx); err != nil {
-		return err
-	}
-	defer queue.Stop(context.Background())
-	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
-	if err != nil {
-		return fmt.Errorf("the demo admin %s: %w", seed.DemoAdminEmail, err)
-	}
-	token, tok, err := acc.CreateToken(ctx, nil, admin.ID, "bench table")
-	if err != nil {
-		return err
-	}
-	defer db.RevokeAPIToken(context.Background(), admin.ID, tok.ID, time.Now())
+	defer app.stop()
+	handler, token := app.handler, app.token
 
 	fx, err := loadFixtures(ctx, db, o.customers)
 	if err != nil {
@@ -356,4 +333,51 @@ func group(n int) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// app is the product as `crm serve` builds it, on db: the handler, the
+// background jobs running, and an API token of the demo admin.
+type app struct {
+	handler http.Handler
+	token   string
+	cs      *customers.Service
+	admin   *crm.User
+	stop    func() // stops the jobs and revokes the token
+}
+
+// startApp builds the handler and starts the background jobs as `crm
+// serve` does (River's leader election writes to the database every few
+// seconds, and on SQLite each write makes every reader drop its page cache,
+// so a benchmark without it measures a server that never is), and makes
+// the demo admin an API token named label.
+func startApp(ctx context.Context, db *store.DB, label string) (*app, error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	acc := accounts.New(db)
+	out := outreach.New(db, nil, "bench@example.com", "http://bench.invalid")
+	cs := customers.New(db)
+	queue, err := jobs.Open(db, out, cs, log)
+	if err != nil {
+		return nil, err
+	}
+	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
+		Imports: importer.New(db, os.TempDir(), jobs.ImportEnqueuer(queue)), Log: log})
+	if err != nil {
+		return nil, err
+	}
+	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
+	if err != nil {
+		return nil, fmt.Errorf("the demo admin %s: %w", seed.DemoAdminEmail, err)
+	}
+	token, tok, err := acc.CreateToken(ctx, nil, admin.ID, label)
+	if err != nil {
+		return nil, err
+	}
+	if err := queue.Start(ctx); err != nil {
+		db.RevokeAPIToken(context.Background(), admin.ID, tok.ID, time.Now())
+		return nil, err
+	}
+	return &app{handler: handler, token: token, cs: cs, admin: admin, stop: func() {
+		queue.Stop(context.Background())
+		db.RevokeAPIToken(context.Background(), admin.ID, tok.ID, time.Now())
+	}}, nil
 }

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,14 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/acme/crm/internal/accounts"
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
-	"github.com/acme/crm/internal/importer"
-	"github.com/acme/crm/internal/jobs"
-	"github.com/acme/crm/internal/outreach"
-	"github.com/acme/crm/internal/seed"
-	"github.com/acme/crm/internal/server"
 )
 
 // targetViewCounts is issue 13's target: the sidebar's live counts of 10
@@ -50,32 +43,12 @@ func cmdViews(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	acc := accounts.New(db)
-	out := outreach.New(db, nil, "bench@example.com", "http://bench.invalid")
-	cs := customers.New(db)
-	queue, err := jobs.Open(db, out, cs, log)
+	app, err := startApp(ctx, db, "bench views")
 	if err != nil {
 		return err
 	}
-	handler, err := server.New(server.Deps{Store: db, Accounts: acc, Customers: cs, Outreach: out, Jobs: queue,
-		Imports: importer.New(db, os.TempDir(), jobs.ImportEnqueuer(queue)), Log: log})
-	if err != nil {
-		return err
-	}
-	if err := queue.Start(ctx); err != nil {
-		return err
-	}
-	defer queue.Stop(context.Background())
-	admin, err := db.GetUserByEmail(ctx, seed.DemoAdminEmail)
-	if err != nil {
-		return err
-	}
-	token, tok, err := acc.CreateToken(ctx, nil, admin.ID, "bench views")
-	if err != nil {
-		return err
-	}
-	defer db.RevokeAPIToken(context.Background(), admin.ID, tok.ID, time.Now())
+	defer app.stop()
+	handler, token, cs, admin := app.handler, app.token, app.cs, app.admin
 	fx, err := loadFixtures(ctx, db, *n)
 	if err != nil {
 		return err
