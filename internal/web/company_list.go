@@ -27,7 +27,6 @@ type CompanyListView struct {
 	Chips     []chip
 	Errors    crm.FieldErrors
 	FiltersOn int
-	Countries []crm.CodeName
 	Open      *CompanyView // the company drawer opened beside the table (?open=ID)
 }
 
@@ -52,7 +51,7 @@ func (w *Web) CompanyList(rw http.ResponseWriter, r *http.Request) {
 	raw := r.URL.Query()
 	open := raw.Get("open")
 	raw.Del("open")
-	v := CompanyListView{Raw: raw, Countries: crm.Countries(), Limit: defaultPageSize}
+	v := CompanyListView{Raw: raw, Limit: defaultPageSize}
 	clean := url.Values{}
 	for k, vals := range raw {
 		for _, x := range vals {

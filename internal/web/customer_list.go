@@ -40,8 +40,6 @@ type CustomerListView struct {
 	Users        []crm.User
 	Segments     []crm.Segment
 	Products     []crm.Product
-	Countries    []crm.CodeName
-	Languages    []crm.CodeName
 	Channels     []crm.Channel
 	Reasons      []crm.Reason
 	Me           *crm.User
@@ -87,7 +85,7 @@ func (w *Web) customerList(r *http.Request) (CustomerListView, int) {
 	for _, k := range []string{"tab", "fragment"} { // the drawer's own state, not filters
 		raw.Del(k)
 	}
-	v := CustomerListView{Raw: raw, Me: me, Countries: crm.Countries(), Languages: crm.Languages(), Channels: crm.Channels, Reasons: crm.Reasons}
+	v := CustomerListView{Raw: raw, Me: me, Channels: crm.Channels, Reasons: crm.Reasons}
 	v.LiveCursor = w.liveCursor(ctx)
 	tv, raw, err := w.openTableView(r, me, raw)
 	if err != nil {
