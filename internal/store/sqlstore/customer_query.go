@@ -363,9 +363,7 @@ func (s *Store) countFromRows(ctx context.Context, f crm.CustomerFilter, r *refs
 	setOnly := crm.CustomerFilter{Archived: crm.ArchivedAll, Tags: f.Tags, TagsAll: f.TagsAll, SegmentID: f.SegmentID,
 		ScoreProduct: f.ScoreProduct, ScoreMin: f.ScoreMin, ScoreMax: f.ScoreMax}
 	fs := s.filter(setOnly, r)
-	byRow := f
-	byRow.Tags, byRow.SegmentID, byRow.ScoreProduct, byRow.ScoreMin, byRow.ScoreMax = nil, 0, "", nil, nil
-	fr := s.filter(byRow, nil)
+	fr := s.filter(byRow(f), nil)
 	if len(fs.sets) != 1 || fs.none || fr.none {
 		return nil, false, nil
 	}
@@ -385,6 +383,13 @@ func (s *Store) countFromRows(ctx context.Context, f crm.CustomerFilter, r *refs
 		return id, r.Scan(&id)
 	}, "SELECT c.id FROM customers c"+whereClause(append(slices.Clone(fl.conds), fl.sets[0].probe()))+fmt.Sprintf(" LIMIT %d", CountCap+1), fl.args...)
 	return ids, err == nil, err
+}
+
+// byRow is the part of a filter checked on the customer row: without its
+// sets (tags, segment, score range) and its search.
+func byRow(f crm.CustomerFilter) crm.CustomerFilter {
+	f.Tags, f.SegmentID, f.ScoreProduct, f.ScoreMin, f.ScoreMax, f.Q = nil, 0, "", nil, nil, ""
+	return f
 }
 
 // countSQL counts the matches up to CountCap+1, reading the sets first.
@@ -727,9 +732,7 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 		// again; the ids are written into the SQL as numbers (they are
 		// int64s read from the database): binding thousands of arguments
 		// costs the SQLite driver more than the query itself
-		byRow := q.Filter
-		byRow.Tags, byRow.SegmentID, byRow.ScoreProduct, byRow.ScoreMin, byRow.ScoreMax, byRow.Q = nil, 0, "", nil, nil, ""
-		fr := s.filter(byRow, nil)
+		fr := s.filter(byRow(q.Filter), nil)
 		conds, pageArgs = fr.conds, fr.args
 		var b strings.Builder
 		for i, id := range matched {
