@@ -419,13 +419,21 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 }
 
+// textOf waits for sel and returns its visible text. It is read in the page
+// by one script, not through DevTools node ids: those go stale when the
+// document is replaced just after a navigation, which failed a CI run with
+// "No node with given id found" although the element was there.
 func textOf(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+	defer cancel()
+	got, err := chromedp.Run(sctx, chromedp.Poll[struct{ Text string }](fmt.Sprintf(
+		`(() => { const e = document.querySelector(%q); return e && { Text: e.innerText }; })()`, sel)))
 	if err != nil {
+		failShot(t, ctx)
 		t.Fatalf("text of %s: %v", sel, err)
 	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(got.Text)
 }
 
 // stepTimeout bounds one batch of steps, so a wait that never ends fails
@@ -482,6 +490,9 @@ func signIn(t *testing.T, ctx context.Context, base, email, password string) {
 		chromedp.Click(css(`button[type=submit]`)),
 		chromedp.WaitReady(css(".sidenav")), // present once signed in; behind the menu button on a phone
 	)
+	// the next steps act on the signed-in page: wait until it has loaded, not
+	// only parsed, so they do not meet a document that is still settling
+	get(t, ctx, chromedp.Poll[bool](`document.readyState === "complete"`))
 }
 
 // rowCount counts the table's rows.
