@@ -241,6 +241,9 @@ type ContactStore interface {
 type CatalogStore interface {
 	CreateCompany(ctx context.Context, c *Company) error // Conflict on a case-insensitive name clash
 	GetCompany(ctx context.Context, id int64) (*Company, error)
+	// CurrentCompany is GetCompany of the company a customer given the id is
+	// put in: that company, or the one it was merged into.
+	CurrentCompany(ctx context.Context, id int64) (*Company, error)
 	FindCompanyByName(ctx context.Context, name string) (*Company, error)
 	ListCompanies(ctx context.Context, q string, limit int) ([]Company, error)
 	UpdateCompany(ctx context.Context, c *Company) error

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/acme/crm/internal/crm"
 	"github.com/acme/crm/internal/customers"
@@ -278,3 +279,122 @@ func TestConcurrentCompanyMerges(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerWritesFollowACompanyMerge: a customer written with the id or
+// the name of a company merged since (a form opened before the merge, a
+// script, an import) is put in the company it was merged into, never in the
+// archived one; the edit's log names that company.
+func TestCustomerWritesFollowACompanyMerge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		svc := customers.New(db)
+		admin := mkUser(t, db, "boss@example.com", crm.RoleAdmin)
+		keep, _ := companyWith(t, svc, admin, "Keep Ltd", "", 1, nil)
+		gone, _ := companyWith(t, svc, admin, "Gone Ltd", "", 1, nil)
+		other, moved := companyWith(t, svc, admin, "Other Ltd", "", 1, nil)
+		if _, _, err := svc.MergeCompanies(ctx, admin, keep, []int64{gone}, true); err != nil {
+			t.Fatal(err)
+		}
+		created, err := svc.Create(ctx, admin, customers.NewCustomer{FullName: "New Person", CompanyID: &gone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited, err := svc.Update(ctx, admin, moved[0], customers.Patch{CompanyID: ptr(&gone)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []*crm.Customer{created, edited} {
+			if c.Company == nil || c.Company.ID != keep {
+				t.Fatalf("%s is in %+v, not in Keep Ltd (%d)", c.FullName, c.Company, keep)
+			}
+		}
+		log, err := db.ListActivity(ctx, edited.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) == 0 || !strings.Contains(string(log[0].Data), "Keep Ltd") || strings.Contains(string(log[0].Data), "Gone Ltd") {
+			t.Fatalf("the edit's log entry: %s", log[0].Data)
+		}
+		// the store on its own, as an import writes: by name and by id
+		var imported []crm.ImportedCustomer
+		err = db.InTx(ctx, func(tx crm.Store) error {
+			ids, err := tx.EnsureCompanies(ctx, []string{"gone ltd"}, time.Now())
+			if err != nil {
+				return err
+			}
+			if ids["gone ltd"] != keep {
+				t.Errorf("the name of the merged company finds %d, not %d", ids["gone ltd"], keep)
+			}
+			imported = []crm.ImportedCustomer{{Customer: crm.NewCustomer{FullName: "Imported Person", CompanyID: &gone, CreatedAt: time.Now()},
+				CompanyName: "Gone Ltd", Activity: "{}"}}
+			return tx.InsertImported(ctx, imported, time.Now())
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.GetCustomer(ctx, imported[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Company == nil || c.Company.ID != keep {
+			t.Fatalf("the imported customer is in %+v", c.Company)
+		}
+		// an id that is no company is refused beside the field
+		none := other + 1000
+		if _, err := svc.Update(ctx, admin, moved[0], customers.Patch{CompanyID: ptr(&none)}); crm.CodeOf(err) != crm.CodeInvalid {
+			t.Fatalf("no such company: %v", err)
+		}
+	})
+}
+
+// TestCustomerWritesMeetACompanyMerge runs customer writes into a company
+// at the moment it is merged into another, many rounds: an edit, a new
+// customer and an imported one, each with the id the user saw before the
+// merge. Whatever the order, every write succeeds and every customer ends in
+// the merge's primary. Before the writes locked the company's row they
+// could land in the secondary after its customers had moved.
+func TestCustomerWritesMeetACompanyMerge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		svc := customers.New(db)
+		admin := mkUser(t, db, "boss@example.com", crm.RoleAdmin)
+		for round := range 25 {
+			keep, _ := companyWith(t, svc, admin, fmt.Sprintf("Keep %d", round), "", 1, nil)
+			gone, goneCusts := companyWith(t, svc, admin, fmt.Sprintf("Gone %d", round), "", 1, nil)
+			_, elsewhere := companyWith(t, svc, admin, fmt.Sprintf("Else %d", round), "", 1, nil)
+			var errs [4]error
+			var created *crm.Customer
+			imported := []crm.ImportedCustomer{{Customer: crm.NewCustomer{FullName: fmt.Sprintf("Imported %d", round), CompanyID: &gone,
+				CreatedAt: time.Now()}, Activity: "{}"}}
+			together(
+				func() { _, _, errs[0] = svc.MergeCompanies(ctx, admin, keep, []int64{gone}, true) },
+				func() { _, errs[1] = svc.Update(ctx, admin, elsewhere[0], customers.Patch{CompanyID: ptr(&gone)}) },
+				func() {
+					created, errs[2] = svc.Create(ctx, admin, customers.NewCustomer{FullName: fmt.Sprintf("New %d", round), CompanyID: &gone})
+				},
+				func() { errs[3] = db.InsertImported(ctx, imported, time.Now()) },
+			)
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: write %d: %v", round, i, err)
+				}
+			}
+			for _, id := range []int64{goneCusts[0], elsewhere[0], created.ID, imported[0].ID} {
+				c, err := db.GetCustomer(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Company == nil || c.Company.ID != keep {
+					t.Fatalf("round %d: %s is in %+v, not in the merge's primary %d", round, c.FullName, c.Company, keep)
+				}
+			}
+			st, err := db.GetCompanyState(ctx, gone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Customers != 0 {
+				t.Fatalf("round %d: the archived company has %d customers", round, st.Customers)
+			}
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

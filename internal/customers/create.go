@@ -107,11 +107,12 @@ func (s *Service) Create(ctx context.Context, actor *crm.User, in NewCustomer) (
 		fe = append(fe, cfe...)
 	}
 	if in.CompanyID != nil {
-		if _, err := s.Store.GetCompany(ctx, *in.CompanyID); err != nil {
-			if !errors.Is(err, crm.ErrNotFound) {
-				return nil, err
-			}
+		if co, err := s.Store.CurrentCompany(ctx, *in.CompanyID); err == nil {
+			in.CompanyID = &co.ID
+		} else if errors.Is(err, crm.ErrNotFound) {
 			fe.Add("company", "No company has the id %d.", *in.CompanyID)
+		} else {
+			return nil, err
 		}
 	}
 	if utf8.RuneCountInString(in.CompanyName) > MaxName {

@@ -71,13 +71,15 @@ func (s *Service) Update(ctx context.Context, actor *crm.User, id int64, p Patch
 		var cur, next *crm.CompanyRef
 		cur = c.Company
 		if *p.CompanyID != nil {
-			co, err := s.Store.GetCompany(ctx, **p.CompanyID)
+			co, err := s.Store.CurrentCompany(ctx, **p.CompanyID)
 			if errors.Is(err, crm.ErrNotFound) {
 				fe.Add("company_id", "No company has the id %d.", **p.CompanyID)
 			} else if err != nil {
 				return nil, err
 			} else {
 				next = &crm.CompanyRef{ID: co.ID, Name: co.Name}
+				cur := &co.ID
+				p.CompanyID = &cur
 			}
 		}
 		if (cur == nil) != (next == nil) || (cur != nil && next != nil && cur.ID != next.ID) {

@@ -245,6 +245,9 @@ func (dialect) LongRead(context.Context, *sql.Conn) (func(), error) { return fun
 // run side by side under READ COMMITTED.
 func (dialect) ForUpdate() string { return " FOR UPDATE" }
 
+// ForNoKeyUpdate is the lock an UPDATE that leaves the keys takes.
+func (dialect) ForNoKeyUpdate() string { return " FOR NO KEY UPDATE" }
+
 // OneOff makes pgx run a statement that is run once (ids written as a
 // literal list) without preparing it and keeping it among the prepared
 // statements of the connection: kept, they pushed out the statements that

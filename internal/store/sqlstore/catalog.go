@@ -39,6 +39,12 @@ func (s *Store) GetCompany(ctx context.Context, id int64) (*crm.Company, error) 
 	return c, notFound(err, "company")
 }
 
+func (s *Store) CurrentCompany(ctx context.Context, id int64) (*crm.Company, error) {
+	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co
+		WHERE co.id = (SELECT COALESCE(x.merged_into_id, x.id) FROM companies x WHERE x.id = $1)`, id))
+	return c, notFound(err, "company")
+}
+
 func (s *Store) FindCompanyByName(ctx context.Context, name string) (*crm.Company, error) {
 	// (a company merged into another leads to that one)
 	c, err := scanCompany(s.rq().QueryRowContext(ctx, `SELECT `+companyCols+` FROM companies co

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -218,6 +219,84 @@ func (s *Store) LockCompanies(ctx context.Context, ids []int64) error {
 	for rows.Next() {
 	}
 	return rows.Err()
+}
+
+// currentCompanies maps company ids to the companies a customer written
+// with them is put in: the company itself, or the one it was merged into.
+// Every customer write resolves its company here, so that no customer is
+// ever put in an archived company, whatever the form or import read before.
+// Where writers run side by side (Locker) the rows are locked until the
+// write commits, as the kept count of customers of the company (written by
+// the customer's write) would lock them later: a company merge locks its
+// companies before it archives them and moves their customers, so either it
+// waits for this write and then moves the customer with the rest, or it
+// committed first and its secondaries lead here to its primary (which is
+// then locked in turn).
+// An id that is no company is missing from the map.
+func (s *Store) currentCompanies(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	for _, id := range ids {
+		out[id] = id
+	}
+	lock := ""
+	if l, ok := s.d.(Locker); ok && s.tx != nil {
+		lock = l.ForNoKeyUpdate()
+	}
+	pending := slices.Compact(slices.Sorted(maps.Keys(out)))
+	for round := 0; len(pending) > 0; round++ {
+		if round == 4 {
+			return nil, crm.Conflict("The company was merged again while this was saved; nothing was changed. Try again.")
+		}
+		type row struct {
+			id   int64
+			into sql.NullInt64
+		}
+		in, args := idArgs(pending, 1)
+		got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.into)
+		}, `SELECT id, merged_into_id FROM companies WHERE id IN `+in+` ORDER BY id`+lock, args...)
+		if err != nil {
+			return nil, err
+		}
+		found := make(map[int64]bool, len(got))
+		into := map[int64]int64{}
+		for _, x := range got {
+			found[x.id] = true
+			if x.into.Valid {
+				into[x.id] = x.into.Int64
+			}
+		}
+		var next []int64
+		for k, v := range out {
+			switch t, merged := into[v]; {
+			case merged:
+				out[k] = t
+				next = append(next, t)
+			case !found[v] && slices.Contains(pending, v):
+				delete(out, k)
+			}
+		}
+		pending = slices.Compact(slices.Sorted(slices.Values(next)))
+	}
+	return out, nil
+}
+
+// currentCompany is currentCompanies for one id (nil: none), with
+// crm.ErrNotFound for an id that is no company.
+func (s *Store) currentCompany(ctx context.Context, id *int64) (*int64, error) {
+	if id == nil {
+		return nil, nil
+	}
+	m, err := s.currentCompanies(ctx, []int64{*id})
+	if err != nil {
+		return nil, err
+	}
+	c, ok := m[*id]
+	if !ok {
+		return nil, crm.NotFound("company")
+	}
+	return &c, nil
 }
 
 // CountCompanyCustomers counts the customers of companies.

@@ -43,14 +43,26 @@ func scanCustomer(row interface{ Scan(...any) error }) (*crm.Customer, error) {
 }
 
 // CreateCustomer inserts a customer row (contacts, tags and the rest are added separately).
-func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (int64, error) {
+func (s *Store) CreateCustomer(ctx context.Context, n crm.NewCustomer) (id int64, err error) {
+	err = s.inTx(ctx, func(tx *Store) error {
+		id, err = tx.createCustomer(ctx, n)
+		return err
+	})
+	return id, err
+}
+
+func (s *Store) createCustomer(ctx context.Context, n crm.NewCustomer) (int64, error) {
 	var id int64
 	at := ts(n.CreatedAt)
-	err := s.wq().QueryRowContext(ctx,
+	company, err := s.currentCompany(ctx, n.CompanyID)
+	if err != nil {
+		return 0, err
+	}
+	err = s.wq().QueryRowContext(ctx,
 		`INSERT INTO customers (full_name, first_name, last_name, name_key, company_id, owner_id, language, country, timezone, created_at, updated_at,
 		                        company_key, owner_key)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, `+companyKeySQL("$5")+`, `+ownerKeySQL("$6")+`) RETURNING id`,
-		n.FullName, n.FirstName, n.LastName, crm.NameKey(n.FullName), nullInt(n.CompanyID), nullInt(n.OwnerID),
+		n.FullName, n.FirstName, n.LastName, crm.NameKey(n.FullName), nullInt(company), nullInt(n.OwnerID),
 		n.Language, n.Country, n.Timezone, at).Scan(&id)
 	if err != nil {
 		return 0, err
@@ -236,10 +248,6 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 	if p.LastName != nil {
 		set("last_name", *p.LastName)
 	}
-	if p.CompanyID != nil {
-		set("company_id", nullInt(*p.CompanyID))
-		sets = append(sets, "company_key = "+companyKeySQL(fmt.Sprintf("$%d", len(args))))
-	}
 	if p.Language != nil {
 		set("language", *p.Language)
 	}
@@ -250,6 +258,14 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 		set("timezone", *p.Timezone)
 	}
 	return s.inTx(ctx, func(tx *Store) error {
+		if p.CompanyID != nil {
+			company, err := tx.currentCompany(ctx, *p.CompanyID)
+			if err != nil {
+				return err
+			}
+			set("company_id", nullInt(company))
+			sets = append(sets, "company_key = "+companyKeySQL(fmt.Sprintf("$%d", len(args))))
+		}
 		if err := tx.exec1(ctx, "customer", `UPDATE customers SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...); err != nil {
 			return err
 		}

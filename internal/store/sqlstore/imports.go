@@ -230,7 +230,8 @@ func (s *Store) ImportMatches(ctx context.Context, emails []string) (_ map[strin
 
 // EnsureCompanies finds companies by name case-insensitively, creating
 // missing ones: a few set-based statements per call, whatever the count. A
-// name of a company merged into another finds the one it was merged into.
+// name of a company merged into another finds the one it was merged into
+// (currentCompanies, which also locks them for the caller's transaction).
 func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Time) (map[string]int64, error) {
 	out := map[string]int64{}
 	first := map[string]string{} // name key -> the name as first written
@@ -254,7 +255,7 @@ func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Ti
 			for i, k := range part {
 				args[i] = k
 			}
-			rows, err := q.QueryContext(ctx, `SELECT name_key, COALESCE(merged_into_id, id) FROM companies WHERE name_key IN `+placeholders(1, len(args)), args...)
+			rows, err := q.QueryContext(ctx, `SELECT name_key, id FROM companies WHERE name_key IN `+placeholders(1, len(args)), args...)
 			if err != nil {
 				return err
 			}
@@ -285,13 +286,19 @@ func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Ti
 				vals = append(vals, first[k], k, "", ts(now), ts(now))
 			}
 		}
-		if len(missing) == 0 {
-			return nil
+		if len(missing) > 0 {
+			if err := tx.multiInsert(ctx, `INSERT INTO companies (name, name_key, domain, created_at, updated_at)`, 5, vals, " ON CONFLICT DO NOTHING"); err != nil {
+				return err
+			}
+			if err := find(tx.wq(), missing); err != nil {
+				return err
+			}
 		}
-		if err := tx.multiInsert(ctx, `INSERT INTO companies (name, name_key, domain, created_at, updated_at)`, 5, vals, " ON CONFLICT DO NOTHING"); err != nil {
-			return err
+		cur, err := tx.currentCompanies(ctx, slices.Collect(maps.Values(out)))
+		for k, id := range out {
+			out[k] = cur[id]
 		}
-		return find(tx.wq(), missing)
+		return err
 	})
 	return out, err
 }
@@ -414,6 +421,35 @@ func deref(p *int64) int64 {
 	return *p
 }
 
+// currentCompaniesOf puts each row in its current company (currentCompanies):
+// EnsureCompanies found them so in the same transaction, which this checks
+// again where the rows are written, at the cost of one read per batch.
+func (s *Store) currentCompaniesOf(ctx context.Context, rows []crm.ImportedCustomer) error {
+	var ids []int64
+	for _, r := range rows {
+		if r.Customer.CompanyID != nil {
+			ids = append(ids, *r.Customer.CompanyID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cur, err := s.currentCompanies(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if p := rows[i].Customer.CompanyID; p != nil {
+			c, ok := cur[*p]
+			if !ok {
+				return crm.NotFound("company")
+			}
+			rows[i].Customer.CompanyID = &c
+		}
+	}
+	return nil
+}
+
 // importTable is one table InsertImported writes, with a batch's rows.
 type importTable struct {
 	name string
@@ -448,6 +484,9 @@ func (s *Store) InsertImported(ctx context.Context, rows []crm.ImportedCustomer,
 		return nil
 	}
 	return s.inTx(ctx, func(tx *Store) error {
+		if err := tx.currentCompaniesOf(ctx, rows); err != nil {
+			return err
+		}
 		ids, err := tx.nextCustomerIDs(ctx, len(rows))
 		if err != nil {
 			return err

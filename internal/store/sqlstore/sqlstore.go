@@ -80,6 +80,10 @@ type Analyzer interface {
 type Locker interface {
 	// ForUpdate is the clause that makes a SELECT lock the rows it reads.
 	ForUpdate() string
+	// ForNoKeyUpdate locks rows the transaction goes on to update, though
+	// not their keys (a kept count): taken up front, two such transactions
+	// queue, where two that first shared the rows would deadlock upgrading.
+	ForNoKeyUpdate() string
 }
 
 // RefreshStatistics runs the dialect's AnalyzeSQL, when it has one.
