@@ -397,3 +397,59 @@ func TestWebhookImportFinished(t *testing.T) {
 		t.Fatalf("%d deliveries of one import", n)
 	}
 }
+
+// TestWebhookBulkUndone: undoing a bulk action sends bulk.undone once, with
+// the undo's job, the action it undid, who asked and the counts; the bulk
+// action's own customer events are not what this endpoint asked for.
+func TestWebhookBulkUndone(t *testing.T) {
+	e, _ := webhookEnv(t, "sqlite")
+	admin, adminTok := e.user("admin@example.com", crm.RoleAdmin)
+	rc := newReceiver(t)
+	if code, out := e.call("POST", "/api/v1/webhook-endpoints", adminTok, fmt.Sprintf(`{"url":%q,"events":["bulk.undone"]}`, rc.srv.URL)); code != 201 {
+		t.Fatalf("create endpoint: %d %v", code, out)
+	}
+	cs := customers.New(e.db)
+	var ids []string
+	for i := range 3 {
+		c, err := cs.Create(t.Context(), admin, customers.NewCustomer{FullName: fmt.Sprintf("Undone %d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, fmt.Sprint(c.ID))
+	}
+	st, res := e.api("POST", "/api/v1/customers/bulk", adminTok, `{"action":"archive","ids":[`+strings.Join(ids, ",")+`]}`)
+	job, _ := res["job"].(map[string]any)
+	if st != 200 || job == nil {
+		t.Fatalf("bulk archive: %d %v", st, res)
+	}
+	bulkID := n(job["id"])
+	st, res = e.api("POST", fmt.Sprintf("/api/v1/jobs/%d/undo", bulkID), adminTok, "")
+	uj, _ := res["job"].(map[string]any)
+	if st != 202 || uj == nil {
+		t.Fatalf("undo: %d %v", st, res)
+	}
+	undoID := n(uj["id"])
+	got := rc.wait(t, 1, 60*time.Second)
+	var ev struct {
+		ID, Type string
+		Data     struct {
+			JobID     int64  `json:"job_id"`
+			BulkJobID int64  `json:"bulk_job_id"`
+			UserID    int64  `json:"user_id"`
+			Action    string `json:"action"`
+			Done      int64  `json:"done"`
+			Skipped   int64  `json:"skipped"`
+		}
+	}
+	if err := json.Unmarshal(got[0].body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "bulk.undone" || ev.ID != fmt.Sprintf("evt_undo_%d", undoID) || ev.Data.JobID != undoID || ev.Data.BulkJobID != bulkID ||
+		ev.Data.UserID != admin.ID || ev.Data.Done != 3 || ev.Data.Skipped != 0 || ev.Data.Action == "" {
+		t.Fatalf("event %s", got[0].body)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(rc.wait(t, 1, time.Second)); n != 1 {
+		t.Fatalf("%d deliveries of one undo", n)
+	}
+}
