@@ -119,6 +119,10 @@ func TestCustomerTable(t *testing.T) {
 		chromedp.WaitVisible(css("#c-domain")),
 		chromedp.SendKeys(css("#c-domain"), "quickly-made.de"),
 	)
+	// the new company's country starts as the customer's
+	if c := get(t, ctx, chromedp.Value(css("#c-country"))); c != "Germany" {
+		t.Fatalf("the company dialog's country is %q, not the customer's Germany", c)
+	}
 	screenshot(t, ctx, "create-company")
 	do(t, ctx,
 		chromedp.Click(css("#company-submit")),
@@ -131,6 +135,10 @@ func TestCustomerTable(t *testing.T) {
 		t.Fatalf("new customer not at the top of the table: %q", row)
 	}
 	screenshot(t, ctx, "customer-added")
+	do(t, ctx, chromedp.Navigate(base+"/crm/companies?q=Quickly"), chromedp.WaitVisible(css("#company-table")))
+	if row := textOf(t, ctx, "#company-table tbody tr:first-child"); !strings.Contains(row, "Quickly Made GmbH") || !strings.Contains(row, "Germany") {
+		t.Fatalf("the quick-made company in the companies table: %q", row)
+	}
 
 	// A bad filter value is shown, not ignored.
 	do(t, ctx, chromedp.Navigate(base+"/crm/customers?country=XX&created_from=2025-02-30"), chromedp.WaitVisible(css("#filter-errors")))

@@ -151,6 +151,8 @@ const companyForm = document.getElementById("company-form");
 document.getElementById("new-company")?.addEventListener("click", () => {
   clearErrors(companyForm);
   companyForm.elements.name.value = companyInput.value.trim();
+  // the new customer's country is the likeliest for their new company
+  if (!companyForm.elements.country.value) companyForm.elements.country.value = addForm.elements.country.value.trim();
   companyDialog.showModal();
   companyForm.elements.name.focus();
 });
@@ -159,7 +161,7 @@ companyForm?.addEventListener("submit", async (e) => {
   clearErrors(companyForm);
   const button = document.getElementById("company-submit");
   const [status, body] = await busy(button, () => postJSON("/api/v1/companies", {
-    name: companyForm.elements.name.value, domain: companyForm.elements.domain.value,
+    name: companyForm.elements.name.value, domain: companyForm.elements.domain.value, country: companyForm.elements.country.value,
   }));
   if (status !== 201) { showErrors(companyForm, body?.error); return; }
   knownCompanies.set(body.name.toLowerCase(), body.id);
