@@ -346,14 +346,36 @@ func (s *Store) inAll(sets []idSet) []string {
 type driveBounds struct {
 	bigSet  int // a set with more members is large: the rows are sized
 	fewRows int // rows matching at most this many are driven from
+	// hashCap, when above 0, is hashBound's answer instead of its estimate
+	hashCap int64
 }
 
 var defaultDrive = driveBounds{bigSet: 30000, fewRows: 20000}
 
+// bounds are the store's driveBounds.
+func (s *Store) bounds() driveBounds {
+	if s.drive != nil {
+		return *s.drive
+	}
+	return defaultDrive
+}
+
 // SetCountDrive sets when a count drives from the rows (see countFromRows):
 // for tests, which check both ways on small data, and for tuning. Set once,
 // before the store is used.
-func (s *Store) SetCountDrive(bigSet, fewRows int) { s.drive = &driveBounds{bigSet, fewRows} }
+func (s *Store) SetCountDrive(bigSet, fewRows int) {
+	b := s.bounds()
+	b.bigSet, b.fewRows = bigSet, fewRows
+	s.drive = &b
+}
+
+// SetHashBound sets the most matches a score sort checks against a hash of
+// their ids (see hashBound; 0: its estimate), as SetCountDrive does.
+func (s *Store) SetHashBound(n int64) {
+	b := s.bounds()
+	b.hashCap = n
+	s.drive = &b
+}
 
 // countFromRows lists the matches of a filter of one set and row conditions
 // by driving from the rows, when the set is large and the rows few (see
@@ -367,10 +389,7 @@ func (s *Store) countFromRows(ctx context.Context, f crm.CustomerFilter, r *refs
 	if len(fs.sets) != 1 || fs.none || fr.none {
 		return nil, false, nil
 	}
-	b := defaultDrive
-	if s.drive != nil {
-		b = *s.drive
-	}
+	b := s.bounds()
 	var n int
 	if err := s.lq(ctx).QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM (%s LIMIT %d) x", fs.sets[0].sel(), b.bigSet+1), fs.args...).Scan(&n); err != nil || n <= b.bigSet {
 		return nil, false, err
@@ -521,6 +540,9 @@ func (s *Store) sparseBound(ctx context.Context, page int) (int, error) {
 // to the hash (index-only) about 1/64 of that, so the hash wins while
 // matches² < 64×page×customers: about 57,000 of a million for a page of 50.
 func (s *Store) hashBound(ctx context.Context, page int) (int64, error) {
+	if b := s.bounds(); b.hashCap > 0 {
+		return b.hashCap, nil
+	}
 	var maxID sql.NullInt64
 	if err := s.lq(ctx).QueryRowContext(ctx, `SELECT max(id) FROM customers`).Scan(&maxID); err != nil {
 		return 0, err
@@ -652,7 +674,10 @@ func (s *Store) FindCustomers(ctx context.Context, q crm.CustomerQuery) (*crm.Cu
 	}
 	switch {
 	case bound > 0:
-		q := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM customers c%s LIMIT %d) x", whereClause(fl.conds), bound+1)
+		// counted up to the larger of the bound and CountCap: below about
+		// 30,000 customers the bound is the smaller, and the total shown
+		// must still be exact up to CountCap
+		q := fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM customers c%s LIMIT %d) x", whereClause(fl.conds), max(bound, CountCap)+1)
 		var n int64
 		if err := s.lq(ctx).QueryRowContext(ctx, q, fl.args...).Scan(&n); err != nil {
 			return nil, err

@@ -115,7 +115,7 @@ type Store struct {
 	conn  *sql.Conn    // the connection tx runs on (for a Copier), or, without tx, a pinned reader (ExportCustomers)
 	stmts *sync.Map    // SQL text -> *sql.Stmt prepared on w, shared with transactions
 	rr    ReadRouter   // where the reads a replica may answer go (nil: r)
-	drive *driveBounds // when a count drives from the rows (nil: the defaults)
+	drive *driveBounds // when a count drives from the rows, when a score sort hashes (nil: the defaults)
 }
 
 // ReadRouter sends the reads a read replica may answer (the table, its

@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 		{"SegmentCountsFollowEveryChange", SegmentCountsFollowEveryChange},
 		{"ChangeFeed", ChangeFeed},
 		{"CountDrivesFromRows", CountDrivesFromRows},
+		{"ScoreSortHashedOrNot", ScoreSortHashedOrNot},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
