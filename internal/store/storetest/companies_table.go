@@ -19,10 +19,13 @@ func CompaniesTableBruteForce(t *testing.T, s crm.Store) {
 	users := []*crm.User{newUser(t, s, "ann@example.com", crm.RoleMember), newUser(t, s, "bob@example.com", crm.RoleMember),
 		newUser(t, s, "cy@example.com", crm.RoleAdmin), newUser(t, s, "dee@example.com", crm.RoleMember), newUser(t, s, "eve@example.com", crm.RoleMember)}
 	names := []string{"Acme", "ACME Labs", "acorn_ltd", "Beta AG", "Öl AG", "Ölwerk", "Zeta", "Mac Foods", "Delta 100%", "Bacon & Co",
-		"Gamma", "Alpha", "Acre", "Lacquer", "Omega", "Sigma", "Theta", "Kappa", "Ion", "Io", "Xi", "Ac"}
+		"Gamma", "Alpha", "Acre", "Lacquer", "Omega", "Sigma", "Theta", "Kappa", "Ion", "Io", "Xi", "Ac",
+		"Rho", "Tau", "Upsilon", "Phi"}
 	domains := []string{"acme.com", "", "acorn.io", "beta.de", "", "oel.de", "zeta.io", "macfoods.com", "", "bacon.co",
-		"gamma.io", "", "acre.io", "lacquer.fr", "", "sigma.com", "theta.io", "", "ion.io", "io.io", "", "ac.ac"}
-	countries := []string{"DE", "", "FR", "DE", "AT", "", "FR", "US", "DE", "", "US", "FR", "", "DE", "GB", "", "DE", "FR", "", "US", "AT", "DE"}
+		"gamma.io", "", "acre.io", "lacquer.fr", "", "sigma.com", "theta.io", "", "ion.io", "io.io", "", "ac.ac",
+		"rho.de", "", "upsilon.io", "phi.de"}
+	countries := []string{"DE", "", "FR", "DE", "AT", "", "FR", "US", "DE", "", "US", "FR", "", "DE", "GB", "", "DE", "FR", "", "US", "AT", "DE",
+		"DE", "DE", "DE", "DE"}
 	var cos []crm.Company
 	for i, n := range names {
 		// created: some companies share a time, to test the keyset's ties
@@ -135,7 +138,14 @@ func CompaniesTableBruteForce(t *testing.T, s crm.Store) {
 								sortKey = "-" + key
 							}
 							combos++
-							checkCompanyWalk(t, s, f, sortKey, want)
+							checkCompanyWalk(t, s, f, sortKey, want, 4)
+							if key == "name" || key == "country" {
+								// pages of 1: the SQLite store reads few
+								// matches (under 4 pages' worth) and walks
+								// many differently; with pages of 4 nearly
+								// every filter here is few
+								checkCompanyWalk(t, s, f, sortKey, want, 1)
+							}
 						}
 					}
 				}
@@ -210,21 +220,21 @@ func companyOrder(key string, desc bool) func(a, b crm.Company) int {
 	}
 }
 
-func checkCompanyWalk(t *testing.T, s crm.Store, f crm.CompanyFilter, sortKey string, want []crm.Company) {
+func checkCompanyWalk(t *testing.T, s crm.Store, f crm.CompanyFilter, sortKey string, want []crm.Company, limit int) {
 	t.Helper()
 	want = slices.Clone(want)
 	slices.SortStableFunc(want, companyOrder(strings.TrimPrefix(sortKey, "-"), strings.HasPrefix(sortKey, "-")))
 	var got []int64
 	cursor := ""
 	for pages := 0; ; pages++ {
-		page, err := s.FindCompanies(ctx, crm.CompanyQuery{Filter: f, Sort: sortKey, Limit: 4, Cursor: cursor})
+		page, err := s.FindCompanies(ctx, crm.CompanyQuery{Filter: f, Sort: sortKey, Limit: limit, Cursor: cursor})
 		if err != nil {
 			t.Fatalf("%+v sort %s: %v", f, sortKey, err)
 		}
 		if page.Total != len(want) {
 			t.Fatalf("%+v sort %s: total %d, want %d", f, sortKey, page.Total, len(want))
 		}
-		if len(page.Items) > 4 || (page.NextCursor != "" && len(page.Items) != 4) {
+		if len(page.Items) > limit || (page.NextCursor != "" && len(page.Items) != limit) {
 			t.Fatalf("%+v sort %s: a page of %d, next %q", f, sortKey, len(page.Items), page.NextCursor)
 		}
 		for _, c := range page.Items {
