@@ -71,6 +71,11 @@ func TestRunBatches(t *testing.T) {
 		if err := db.SQL.QueryRow(`SELECT count(*), count(DISTINCT primary_email) FROM customers`).Scan(&customers, &emails); err != nil || customers != rows || emails != rows {
 			t.Fatalf("%d customers, %d e-mails, %v", customers, emails, err)
 		}
+		// the 50 companies it created have their match keys (company duplicates)
+		var companies, keyless int
+		if err := db.SQL.QueryRow(`SELECT count(*), count(*) - count(match_name) FROM companies`).Scan(&companies, &keyless); err != nil || companies != 50 || keyless != 0 {
+			t.Fatalf("%d companies, %d without match keys, %v", companies, keyless, err)
+		}
 	})
 }
 

@@ -157,6 +157,11 @@ func Run(ctx context.Context, db *store.DB, o Options) (Stats, error) {
 			return st, fmt.Errorf("seed: counting the companies' customers and the segments' members: %w", err)
 		}
 	}
+	// the companies' match keys (migration 00020), which the company
+	// duplicates would otherwise compute all at once on their first visit
+	if err := db.RefreshCompanyKeys(ctx); err != nil {
+		return st, fmt.Errorf("seed: computing the companies' match keys: %w", err)
+	}
 	gs := g.stats
 	st.Companies = gs.Companies
 	st.Customers, st.Contacts, st.Suppressed, st.Messages = gs.Customers, gs.Contacts, gs.Suppressed, gs.Messages

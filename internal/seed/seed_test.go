@@ -188,6 +188,12 @@ func checkInvariants(t *testing.T, db *store.DB, st Stats) {
 		t.Errorf("%d rows of segment counts for %d segments with members: the seed should leave one each", n, segs)
 	}
 
+	// the companies' match keys are computed, so that the first visit of
+	// the company duplicates does not compute them all
+	if n := count(t, db, `SELECT count(*) FROM companies WHERE match_name IS NULL OR match_domain IS NULL`); n != 0 {
+		t.Errorf("%d companies without their match keys", n)
+	}
+
 	// every reference points at a row (the seed writes without foreign key checks)
 	for _, fk := range []string{
 		"customers.company_id companies", "customers.owner_id users", "contacts.customer_id customers",
