@@ -17,7 +17,7 @@ type patchCustomerIn struct {
 		FullName  *string          `json:"full_name,omitempty" maxLength:"200"`
 		FirstName *string          `json:"first_name,omitempty" maxLength:"200"`
 		LastName  *string          `json:"last_name,omitempty" maxLength:"200"`
-		CompanyID *json.RawMessage `json:"company_id,omitempty" doc:"a company id, or null to clear"`
+		CompanyID *json.RawMessage `json:"company_id,omitempty" doc:"a company id (a company merged into another stands for that one), or null to clear"`
 		Language  *string          `json:"language,omitempty"`
 		Country   *string          `json:"country,omitempty"`
 		Timezone  *string          `json:"timezone,omitempty"`

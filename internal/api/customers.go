@@ -76,8 +76,8 @@ type createCustomerIn struct {
 		FirstName       string                  `json:"first_name,omitempty" maxLength:"200"`
 		LastName        string                  `json:"last_name,omitempty" maxLength:"200"`
 		Contact         *customers.ContactInput `json:"contact,omitempty"`
-		CompanyID       *int64                  `json:"company_id,omitempty"`
-		CompanyName     string                  `json:"company_name,omitempty" maxLength:"200"`
+		CompanyID       *int64                  `json:"company_id,omitempty" doc:"a company merged into another stands for that one"`
+		CompanyName     string                  `json:"company_name,omitempty" maxLength:"200" doc:"found case-insensitively (a company merged into another finds that one), created when missing"`
 		OwnerID         *int64                  `json:"owner_id,omitempty" doc:"omitted or null: unclaimed"`
 		Tags            []string                `json:"tags,omitempty" maxItems:"20"`
 		Language        string                  `json:"language,omitempty"`
