@@ -338,6 +338,16 @@ func TestCustomerWritesFollowACompanyMerge(t *testing.T) {
 		if c.Company == nil || c.Company.ID != keep {
 			t.Fatalf("the imported customer is in %+v", c.Company)
 		}
+		// and is found by its company's name, not by the file's
+		for q, want := range map[string]int{"imported keep": 1, "imported gone": 0} {
+			pg, err := db.FindCustomers(ctx, crm.CustomerQuery{Filter: crm.CustomerFilter{Q: q}, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pg.Total != want {
+				t.Errorf("a search for %q finds %d, want %d", q, pg.Total, want)
+			}
+		}
 		// an id that is no company is refused beside the field
 		none := other + 1000
 		if _, err := svc.Update(ctx, admin, moved[0], customers.Patch{CompanyID: ptr(&none)}); crm.CodeOf(err) != crm.CodeInvalid {
@@ -398,3 +408,35 @@ func TestCustomerWritesMeetACompanyMerge(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestSwappingCustomersBetweenCompanies: two edits at once, one moving a
+// customer from X to Y and the other one from Y to X, many rounds. Each
+// locks both companies (the kept customer counts), and when one locked the
+// company joined before the one left, the two deadlocked (PostgreSQL
+// refused one with 40P01).
+func TestSwappingCustomersBetweenCompanies(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		svc := customers.New(db)
+		admin := mkUser(t, db, "boss@example.com", crm.RoleAdmin)
+		x, inX := companyWith(t, svc, admin, "X Ltd", "", 1, nil)
+		y, inY := companyWith(t, svc, admin, "Y Ltd", "", 1, nil)
+		for round := range 30 {
+			var errs [2]error
+			together(
+				func() { _, errs[0] = svc.Update(ctx, admin, inX[0], customers.Patch{CompanyID: ptr(&y)}) },
+				func() { _, errs[1] = svc.Update(ctx, admin, inY[0], customers.Patch{CompanyID: ptr(&x)}) },
+			)
+			for _, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			inX, inY = inY, inX
+			for _, co := range []int64{x, y} {
+				if got, err := db.GetCompany(ctx, co); err != nil || got.CustomersActive != 1 {
+					t.Fatalf("round %d: company %d counts %+v (%v)", round, co, got, err)
+				}
+			}
+		}
+	})
+}

@@ -67,24 +67,22 @@ func (s *Service) Update(ctx context.Context, actor *crm.User, id int64, p Patch
 	sp.Language = text("language", p.Language, c.Language, 2, false, crm.NormalizeLanguage)
 	sp.Country = text("country", p.Country, c.Country, 2, false, crm.NormalizeCountry)
 	sp.Timezone = text("timezone", p.Timezone, c.Timezone, 64, false, crm.NormalizeTimezone)
+	// the company: checked here, and its log entry written once the store
+	// has put the customer in it (see companyChange)
 	if p.CompanyID != nil {
-		var cur, next *crm.CompanyRef
-		cur = c.Company
-		if *p.CompanyID != nil {
-			co, err := s.Store.CurrentCompany(ctx, **p.CompanyID)
+		next := *p.CompanyID
+		if next != nil {
+			co, err := s.Store.CurrentCompany(ctx, *next)
 			if errors.Is(err, crm.ErrNotFound) {
-				fe.Add("company_id", "No company has the id %d.", **p.CompanyID)
+				fe.Add("company_id", "No company has the id %d.", *next)
 			} else if err != nil {
 				return nil, err
 			} else {
-				next = &crm.CompanyRef{ID: co.ID, Name: co.Name}
-				cur := &co.ID
-				p.CompanyID = &cur
+				next = &co.ID
 			}
 		}
-		if (cur == nil) != (next == nil) || (cur != nil && next != nil && cur.ID != next.ID) {
-			sp.CompanyID = p.CompanyID
-			changes = append(changes, change{"company", cur, next})
+		if (c.Company == nil) != (next == nil) || (next != nil && c.Company.ID != *next) {
+			sp.CompanyID = &next
 		}
 	}
 	custom, err := s.customValues(ctx, p.Custom)
@@ -111,6 +109,15 @@ func (s *Service) Update(ctx context.Context, actor *crm.User, id int64, p Patch
 		if !sp.Empty() {
 			if err := tx.UpdateCustomer(ctx, id, sp, now); err != nil {
 				return err
+			}
+		}
+		if sp.CompanyID != nil {
+			to, changed, err := companyChange(ctx, tx, c.Company, *sp.CompanyID)
+			if err != nil {
+				return err
+			}
+			if changed {
+				changes = append(changes, change{"company", c.Company, to})
 			}
 		}
 		for _, ch := range changes {
@@ -217,4 +224,20 @@ func hasTag(tags []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// companyChange is where a customer's company change took it: the store
+// resolves a company merged meanwhile to the merge's primary and keeps that
+// company locked until the transaction ends, so reading it again in the
+// transaction names the company the customer is in. changed is false when
+// that is the company it was in.
+func companyChange(ctx context.Context, tx crm.Store, from *crm.CompanyRef, asked *int64) (to *crm.CompanyRef, changed bool, err error) {
+	if asked != nil {
+		co, err := tx.CurrentCompany(ctx, *asked)
+		if err != nil {
+			return nil, false, err
+		}
+		to = &crm.CompanyRef{ID: co.ID, Name: co.Name}
+	}
+	return to, (from == nil) != (to == nil) || (from != nil && from.ID != to.ID), nil
 }

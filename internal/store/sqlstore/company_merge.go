@@ -225,15 +225,19 @@ func (s *Store) LockCompanies(ctx context.Context, ids []int64) error {
 // with them is put in: the company itself, or the one it was merged into.
 // Every customer write resolves its company here, so that no customer is
 // ever put in an archived company, whatever the form or import read before.
-// Where writers run side by side (Locker) the rows are locked until the
-// write commits, as the kept count of customers of the company (written by
-// the customer's write) would lock them later: a company merge locks its
-// companies before it archives them and moves their customers, so either it
-// waits for this write and then moves the customer with the rest, or it
-// committed first and its secondaries lead here to its primary (which is
-// then locked in turn).
 // An id that is no company is missing from the map.
-func (s *Store) currentCompanies(ctx context.Context, ids []int64) (map[int64]int64, error) {
+//
+// Where writers run side by side (Locker) the companies found are then
+// locked until the write commits, together with also (the company a
+// customer leaves), in one statement in id order: the kept count of
+// customers of the companies, which the customer's write updates, locks
+// the same rows in the same order, and any other order deadlocked two
+// edits that swapped customers between two companies. A company merge
+// locks its companies before it archives them and moves their customers,
+// so either it waits for this write and then moves the customer with the
+// rest, or it committed first: then a company found here is archived once
+// locked, and is resolved again to the merge's primary.
+func (s *Store) currentCompanies(ctx context.Context, ids []int64, also ...int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
 	for _, id := range ids {
 		out[id] = id
@@ -242,53 +246,64 @@ func (s *Store) currentCompanies(ctx context.Context, ids []int64) (map[int64]in
 	if l, ok := s.d.(Locker); ok && s.tx != nil {
 		lock = l.ForNoKeyUpdate()
 	}
-	pending := slices.Compact(slices.Sorted(maps.Keys(out)))
-	for round := 0; len(pending) > 0; round++ {
-		if round == 4 {
-			return nil, crm.Conflict("The company was merged again while this was saved; nothing was changed. Try again.")
-		}
-		type row struct {
-			id   int64
-			into sql.NullInt64
-		}
-		in, args := idArgs(pending, 1)
+	type row struct {
+		id   int64
+		into sql.NullInt64
+	}
+	read := func(ids []int64, lock string) (map[int64]row, error) {
+		in, args := idArgs(ids, 1)
 		got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (row, error) {
 			var x row
 			return x, r.Scan(&x.id, &x.into)
 		}, `SELECT id, merged_into_id FROM companies WHERE id IN `+in+` ORDER BY id`+lock, args...)
+		m := make(map[int64]row, len(got))
+		for _, x := range got {
+			m[x.id] = x
+		}
+		return m, err
+	}
+	for round := 0; len(out) > 0; round++ {
+		if round == 8 {
+			return nil, crm.Conflict("The company was merged again while this was saved; nothing was changed. Try again.")
+		}
+		targets := slices.Compact(slices.Sorted(maps.Values(out)))
+		found, err := read(targets, "")
 		if err != nil {
 			return nil, err
 		}
-		found := make(map[int64]bool, len(got))
-		into := map[int64]int64{}
-		for _, x := range got {
-			found[x.id] = true
-			if x.into.Valid {
-				into[x.id] = x.into.Int64
-			}
-		}
-		var next []int64
+		moved := false
 		for k, v := range out {
-			switch t, merged := into[v]; {
-			case merged:
-				out[k] = t
-				next = append(next, t)
-			case !found[v] && slices.Contains(pending, v):
+			switch x, ok := found[v]; {
+			case !ok:
 				delete(out, k)
+			case x.into.Valid:
+				out[k], moved = x.into.Int64, true
 			}
 		}
-		pending = slices.Compact(slices.Sorted(slices.Values(next)))
+		if moved {
+			continue // merged into another: resolve that one in turn
+		}
+		if lock == "" {
+			return out, nil
+		}
+		locked, err := read(slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(targets), also...)))), lock)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(targets, func(id int64) bool { return locked[id].into.Valid }) {
+			return out, nil // none was merged while it was being locked
+		}
 	}
 	return out, nil
 }
 
 // currentCompany is currentCompanies for one id (nil: none), with
 // crm.ErrNotFound for an id that is no company.
-func (s *Store) currentCompany(ctx context.Context, id *int64) (*int64, error) {
+func (s *Store) currentCompany(ctx context.Context, id *int64, also ...int64) (*int64, error) {
 	if id == nil {
 		return nil, nil
 	}
-	m, err := s.currentCompanies(ctx, []int64{*id})
+	m, err := s.currentCompanies(ctx, []int64{*id}, also...)
 	if err != nil {
 		return nil, err
 	}

@@ -259,7 +259,16 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, p crm.CustomerPatc
 	}
 	return s.inTx(ctx, func(tx *Store) error {
 		if p.CompanyID != nil {
-			company, err := tx.currentCompany(ctx, *p.CompanyID)
+			// the company the customer leaves is locked with the one it joins
+			var leaves sql.NullInt64
+			if err := tx.wq().QueryRowContext(ctx, `SELECT company_id FROM customers WHERE id = $1`, id).Scan(&leaves); err != nil {
+				return notFound(err, "customer")
+			}
+			var also []int64
+			if leaves.Valid {
+				also = append(also, leaves.Int64)
+			}
+			company, err := tx.currentCompany(ctx, *p.CompanyID, also...)
 			if err != nil {
 				return err
 			}
