@@ -79,7 +79,7 @@ func companyWhere(f crm.CompanyFilter, country string) (string, []any) {
 // search, which no index serves: a country, a name, "without customers" and
 // a creation range each have one.
 func searchOnly(f crm.CompanyFilter) bool {
-	return f.Q != "" && len(f.Countries) == 0 && f.Name == "" && (f.HasCustomers == nil || *f.HasCustomers) &&
+	return crm.NameKey(f.Q) != "" && len(f.Countries) == 0 && f.Name == "" && (f.HasCustomers == nil || *f.HasCustomers) &&
 		f.CreatedFrom == nil && f.CreatedTo == nil
 }
 

@@ -295,10 +295,17 @@ func (s *Store) EnsureCompanies(ctx context.Context, names []string, now time.Ti
 			}
 		}
 		cur, err := tx.currentCompanies(ctx, slices.Collect(maps.Values(out)))
-		for k, id := range out {
-			out[k] = cur[id]
+		if err != nil {
+			return err
 		}
-		return err
+		for k, id := range out {
+			c, ok := cur[id]
+			if !ok {
+				return crm.NotFound("company")
+			}
+			out[k] = c
+		}
+		return nil
 	})
 	return out, err
 }
@@ -423,7 +430,9 @@ func deref(p *int64) int64 {
 
 // currentCompaniesOf puts each row in its current company (currentCompanies):
 // EnsureCompanies found them so in the same transaction, which this checks
-// again where the rows are written, at the cost of one read per batch.
+// again where the rows are written. The company's name in the search text
+// is the company's own, not the file's (which may name a company merged
+// into it): one more read per batch.
 func (s *Store) currentCompaniesOf(ctx context.Context, rows []crm.ImportedCustomer) error {
 	var ids []int64
 	for _, r := range rows {
@@ -445,6 +454,27 @@ func (s *Store) currentCompaniesOf(ctx context.Context, rows []crm.ImportedCusto
 				return crm.NotFound("company")
 			}
 			rows[i].Customer.CompanyID = &c
+		}
+	}
+	in, args := idArgs(slices.Compact(slices.Sorted(maps.Values(cur))), 1)
+	type named struct {
+		id   int64
+		name string
+	}
+	got, err := queryList(ctx, s.wq(), func(r *sql.Rows) (named, error) {
+		var x named
+		return x, r.Scan(&x.id, &x.name)
+	}, `SELECT id, name FROM companies WHERE id IN `+in, args...)
+	if err != nil {
+		return err
+	}
+	names := make(map[int64]string, len(got))
+	for _, x := range got {
+		names[x.id] = x.name
+	}
+	for i := range rows {
+		if p := rows[i].Customer.CompanyID; p != nil {
+			rows[i].CompanyName = names[*p]
 		}
 	}
 	return nil

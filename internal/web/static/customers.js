@@ -149,10 +149,13 @@ companyInput?.addEventListener("input", () => {
 const companyDialog = document.getElementById("company-dialog");
 const companyForm = document.getElementById("company-form");
 document.getElementById("new-company")?.addEventListener("click", () => {
+  // a fresh form each time (a cancelled one is discarded), named as typed in
+  // the customer's Company field, in the new customer's country: the
+  // likeliest for their new company
   clearErrors(companyForm);
+  companyForm.reset();
   companyForm.elements.name.value = companyInput.value.trim();
-  // the new customer's country is the likeliest for their new company
-  if (!companyForm.elements.country.value) companyForm.elements.country.value = addForm.elements.country.value.trim();
+  companyForm.elements.country.value = addForm.elements.country.value.trim();
   companyDialog.showModal();
   companyForm.elements.name.focus();
 });
