@@ -25,6 +25,9 @@ func (s *Service) AddContact(ctx context.Context, actor *crm.User, customerID in
 	k := &crm.Contact{CustomerID: customerID, Channel: in.Channel, Value: v, Primary: primary}
 	now := s.now()
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, customerID); err != nil {
+			return err
+		}
 		if err := tx.AddContact(ctx, k, now); err != nil {
 			if crm.CodeOf(err) == crm.CodeConflict {
 				return crm.Invalid("value", "%s already has %s %s.", c.FullName, in.Channel, v)

@@ -106,6 +106,9 @@ func (s *Service) Update(ctx context.Context, actor *crm.User, id int64, p Patch
 	}
 	now := s.now()
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, id); err != nil {
+			return err
+		}
 		if !sp.Empty() {
 			if err := tx.UpdateCustomer(ctx, id, sp, now); err != nil {
 				return err
@@ -165,6 +168,9 @@ func (s *Service) AddTags(ctx context.Context, actor *crm.User, id int64, names 
 	}
 	now := s.now()
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, id); err != nil {
+			return err
+		}
 		tags, err := tx.EnsureTags(ctx, names, now)
 		if err != nil {
 			return err

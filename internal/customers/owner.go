@@ -159,6 +159,27 @@ func lockedCustomer(ctx context.Context, tx crm.Store, id int64) (*crm.Customer,
 	return tx.GetCustomer(ctx, id)
 }
 
+// writable locks a customer for a write of what hangs off it (a field, a
+// tag, a contact, a note, a task, a deal) and refuses one merged into
+// another: its records moved to the primary, so a write there would never
+// be seen again. A merge locks the customers it merges first, so it either
+// waits for this write and moves what it wrote with the rest, or it has
+// committed and the write is refused here, naming the primary.
+func writable(ctx context.Context, tx crm.Store, id int64) (*crm.Customer, error) {
+	c, err := lockedCustomer(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.MergedInto != nil {
+		into := "another customer"
+		if p, err := tx.GetCustomer(ctx, *c.MergedInto); err == nil {
+			into = p.FullName
+		}
+		return nil, crm.Conflict("%s was merged into %s, so nothing was saved here: open %s to go on.", c.FullName, into, into)
+	}
+	return c, nil
+}
+
 var errLostRace = errors.New("owner changed meanwhile")
 
 // mayArchive: admins always; members for customers that are theirs or unclaimed.

@@ -68,6 +68,9 @@ func (s *Service) AddDeal(ctx context.Context, actor *crm.User, customerID int64
 	now := s.now()
 	d.CreatedAt = now
 	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, customerID); err != nil {
+			return err
+		}
 		if err := tx.CreateDeal(ctx, d); err != nil {
 			return err
 		}
@@ -124,6 +127,9 @@ func (s *Service) AddNote(ctx context.Context, actor *crm.User, customerID int64
 	now := s.now()
 	n := &crm.Note{CustomerID: customerID, Body: body, AuthorID: &actor.ID, CreatedAt: now}
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, customerID); err != nil {
+			return err
+		}
 		if err := tx.CreateNote(ctx, n); err != nil {
 			return err
 		}
@@ -178,6 +184,9 @@ func (s *Service) AddTask(ctx context.Context, actor *crm.User, customerID int64
 		return nil, err
 	}
 	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		if _, err := writable(ctx, tx, customerID); err != nil {
+			return err
+		}
 		if err := tx.CreateTask(ctx, t); err != nil {
 			return err
 		}
