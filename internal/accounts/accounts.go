@@ -327,6 +327,14 @@ func (s *Service) UpdateUser(ctx context.Context, actor *crm.User, id int64, ch 
 	}
 	var out *crm.User
 	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		// a change that may take an admin away counts the admins after
+		// locking them: two admins demoting each other at once both
+		// counted two, and left none
+		if (ch.Role != nil && *ch.Role != crm.RoleAdmin) || (ch.Active != nil && !*ch.Active) {
+			if err := tx.LockAdmins(ctx); err != nil {
+				return err
+			}
+		}
 		u, err := tx.GetUser(ctx, id)
 		if err != nil {
 			return err

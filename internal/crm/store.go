@@ -38,6 +38,10 @@ type UserStore interface {
 	GetUser(ctx context.Context, id int64) (*User, error)
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	ListUsers(ctx context.Context) ([]User, error)
+	// LockAdmins locks the rows of the active admins until the transaction
+	// ends (engines whose writers run one at a time need not), so that a
+	// rule on how many there are holds where a user is written.
+	LockAdmins(ctx context.Context) error
 	CountUsers(ctx context.Context) (int, error)
 	UpdateUser(ctx context.Context, id int64, p UserPatch, now time.Time) (*User, error)
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -40,6 +41,24 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*crm.User, er
 	u, err := scanUser(s.rq().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = $1`,
 		strings.ToLower(strings.TrimSpace(email))))
 	return u, notFound(err, "user")
+}
+
+func (s *Store) LockAdmins(ctx context.Context) error {
+	if s.tx == nil {
+		return errors.New("sqlstore: LockAdmins outside a transaction")
+	}
+	l, ok := s.d.(Locker)
+	if !ok {
+		return nil
+	}
+	rows, err := s.tx.QueryContext(ctx, `SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id`+l.ForUpdate())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]crm.User, error) {
