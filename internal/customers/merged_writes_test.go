@@ -33,12 +33,15 @@ func TestWritesToAMergedCustomerAreRefused(t *testing.T) {
 		}
 		name, title := "Renamed", "Call back"
 		writes := map[string]func() error{
-			"edit":    func() error { _, err := svc.Update(ctx, admin, b.ID, customers.Patch{FullName: &name}); return err },
-			"tag":     func() error { _, err := svc.AddTags(ctx, admin, b.ID, []string{"late"}); return err },
-			"note":    func() error { _, err := svc.AddNote(ctx, admin, b.ID, "late note"); return err },
-			"task":    func() error { _, err := svc.AddTask(ctx, admin, b.ID, customers.TaskInput{Title: &title}); return err },
-			"deal":    func() error { _, err := svc.AddDeal(ctx, admin, b.ID, customers.DealInput{Title: &title}); return err },
-			"contact": func() error { _, err := svc.AddContact(ctx, admin, b.ID, customers.ContactInput{Channel: crm.ChannelEmail, Value: "late@example.com"}, false); return err },
+			"edit": func() error { _, err := svc.Update(ctx, admin, b.ID, customers.Patch{FullName: &name}); return err },
+			"tag":  func() error { _, err := svc.AddTags(ctx, admin, b.ID, []string{"late"}); return err },
+			"note": func() error { _, err := svc.AddNote(ctx, admin, b.ID, "late note"); return err },
+			"task": func() error { _, err := svc.AddTask(ctx, admin, b.ID, customers.TaskInput{Title: &title}); return err },
+			"deal": func() error { _, err := svc.AddDeal(ctx, admin, b.ID, customers.DealInput{Title: &title}); return err },
+			"contact": func() error {
+				_, err := svc.AddContact(ctx, admin, b.ID, customers.ContactInput{Channel: crm.ChannelEmail, Value: "late@example.com"}, false)
+				return err
+			},
 		}
 		for what, write := range writes {
 			err := write()
