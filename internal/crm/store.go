@@ -310,6 +310,9 @@ type RecordStore interface {
 type ImportStore interface {
 	CreateImport(ctx context.Context, j *ImportJob) error
 	GetImport(ctx context.Context, id int64) (*ImportJob, error)
+	// UpdateImport writes an import not yet submitted (its mapping, or its
+	// submission): Conflict when it is no longer "uploaded" (submitted,
+	// canceled or expired meanwhile).
 	UpdateImport(ctx context.Context, j *ImportJob) error
 	ListImports(ctx context.Context, limit int) ([]ImportJob, error)
 

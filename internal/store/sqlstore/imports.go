@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -69,11 +70,22 @@ func (s *Store) UpdateImport(ctx context.Context, j *crm.ImportJob) error {
 		return err
 	}
 	j.UpdatedAt = ts(j.UpdatedAt)
-	return s.exec1(ctx, "import",
+	// only while still uploaded: a submit, a cancel or the expiry of the
+	// upload committed meanwhile must not be overwritten (a canceled import
+	// revived, a submitted one set back to uploaded and never run)
+	res, err := s.wq().ExecContext(ctx,
 		`UPDATE imports SET status = $2, mode = $3, mapping = $4, total = $5, processed = $6, created = $7, updated = $8,
-		        skipped = $9, failed = $10, byte_offset = $11, error = $12, updated_at = $13, ended_at = $14 WHERE id = $1`,
+		        skipped = $9, failed = $10, byte_offset = $11, error = $12, updated_at = $13, ended_at = $14
+		  WHERE id = $1 AND status = 'uploaded'`,
 		j.ID, j.Status, j.Mode, string(m), j.Total, j.Processed, j.Created, j.Updated, j.Skipped, j.Failed, j.Offset, j.Error,
 		j.UpdatedAt, tsp(j.EndedAt))
+	if err := mustAffect(res, err, "import"); !errors.Is(err, crm.ErrNotFound) {
+		return err
+	}
+	if _, err := s.GetImport(ctx, j.ID); err != nil {
+		return err
+	}
+	return crm.Conflict("The import was submitted, canceled or expired meanwhile; nothing was changed.")
 }
 
 func (s *Store) ListImports(ctx context.Context, limit int) ([]crm.ImportJob, error) {

@@ -21,8 +21,21 @@ func testImportRunner(t *testing.T, s crm.Store) {
 	// only a queued (or running: interrupted) import can be claimed
 	_, err := s.ClaimImport(ctx, j.ID, "r1", t0)
 	wantCode(t, err, crm.CodeConflict)
+	stale := *j // the same import as read by a second tab
 	j.Status = crm.ImportQueued
 	must(t, s.UpdateImport(ctx, j))
+	// once submitted it is written no more as if it were not: the second
+	// tab's submit or mapping is refused, and the import stays queued
+	stale.Mapping = map[string]string{"Email": "email"}
+	wantCode(t, s.UpdateImport(ctx, &stale), crm.CodeConflict)
+	stale.Status = crm.ImportQueued
+	wantCode(t, s.UpdateImport(ctx, &stale), crm.CodeConflict)
+	if cur, _ := s.GetImport(ctx, j.ID); cur.Status != crm.ImportQueued || len(cur.Mapping) != 0 {
+		t.Fatalf("after the stale writes: %+v", cur)
+	}
+	missing := stale
+	missing.ID += 1000
+	wantCode(t, s.UpdateImport(ctx, &missing), crm.CodeNotFound)
 	got, err := s.ClaimImport(ctx, j.ID, "r1", t0.Add(time.Second))
 	must(t, err)
 	if got.Status != crm.ImportRunning || got.ID != j.ID {
