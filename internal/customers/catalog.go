@@ -3,6 +3,7 @@ package customers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -378,12 +379,32 @@ func (s *Service) UpdateCompany(ctx context.Context, actor *crm.User, id int64, 
 	}
 	c.Name, c.Domain, c.Country, c.UpdatedAt = check.Name, check.Domain, check.Country, s.now()
 	if err := s.Store.UpdateCompany(ctx, c); err != nil {
+		// the store writes active companies only: one merged into another
+		// (a page opened before the merge, or a merge committed meanwhile)
+		// is refused, naming the one to edit instead
+		if merged := s.mergedCompany(ctx, id); merged != nil {
+			return nil, merged
+		}
 		if errors.Is(err, crm.ErrConflict) {
 			return nil, s.companyConflict(ctx, c, id, domainChanged)
 		}
 		return nil, err
 	}
 	return s.Store.GetCompany(ctx, id)
+}
+
+// mergedCompany is the refusal of a write to a company merged into another
+// (nil: it was not).
+func (s *Service) mergedCompany(ctx context.Context, id int64) error {
+	st, err := s.Store.GetCompanyState(ctx, id)
+	if err != nil || st.MergedInto == nil {
+		return nil
+	}
+	into := fmt.Sprintf("company %d", *st.MergedInto)
+	if p, err := s.Store.GetCompany(ctx, *st.MergedInto); err == nil {
+		into = p.Name
+	}
+	return crm.Conflict("%s was merged into %s, so nothing was changed here: edit %s instead.", st.Name, into, into)
 }
 
 // RenameSegment renames a static segment.

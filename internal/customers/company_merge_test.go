@@ -348,6 +348,15 @@ func TestCustomerWritesFollowACompanyMerge(t *testing.T) {
 				t.Errorf("a search for %q finds %d, want %d", q, pg.Total, want)
 			}
 		}
+		// the merged company itself is no longer edited: refused, naming
+		// the one to edit instead, and left as it was
+		newName := "Gone Renamed"
+		if _, err := svc.UpdateCompany(ctx, admin, gone, &newName, nil, nil); crm.CodeOf(err) != crm.CodeConflict || !strings.Contains(err.Error(), "Keep Ltd") {
+			t.Errorf("an edit of the merged company: %v", err)
+		}
+		if st, _ := db.GetCompanyState(ctx, gone); st.Name != "Gone Ltd" {
+			t.Errorf("the merged company was renamed to %q", st.Name)
+		}
 		// an id that is no company is refused beside the field
 		none := other + 1000
 		if _, err := svc.Update(ctx, admin, moved[0], customers.Patch{CompanyID: ptr(&none)}); crm.CodeOf(err) != crm.CodeInvalid {

@@ -84,7 +84,8 @@ func (s *Store) UpdateCompany(ctx context.Context, c *crm.Company) error {
 		// that a company sharing its domain from before domains were unique
 		// (migration 00019) can still be renamed
 		res, err := tx.wq().ExecContext(ctx, `UPDATE companies SET name = $2, name_key = $3,
-			domain_key = CASE WHEN domain = $4 THEN domain_key ELSE $4 END, domain = $4, country = $5, updated_at = $6 WHERE id = $1`,
+			domain_key = CASE WHEN domain = $4 THEN domain_key ELSE $4 END, domain = $4, country = $5, updated_at = $6
+			WHERE id = $1 AND archived_at IS NULL`, // a company merged meanwhile is not written (NotFound)
 			c.ID, c.Name, crm.NameKey(c.Name), c.Domain, c.Country, c.UpdatedAt)
 		if err := tx.conflict(mustAffect(res, err, "company"), "a company named "+c.Name+" or with the domain "+c.Domain+" already exists"); err != nil {
 			return err
