@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -69,6 +70,57 @@ func TestTwoAdminsTakeEachOtherAwayAtOnce(t *testing.T) {
 					}
 				}
 			}
+		}
+	})
+}
+
+// TestPasswordChangeDoesNotUndoAReset: a password change decided before an
+// admin's reset committed (it checks and hashes the passwords, hundreds of
+// milliseconds) is refused instead of overwriting the reset: the temporary
+// password stays the one that works, and the sessions the reset ended stay
+// ended.
+func TestPasswordChangeDoesNotUndoAReset(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		s := accounts.New(db)
+		s.Cost = bcrypt.MinCost
+		ctx := t.Context()
+		admin, err := s.CreateUser(ctx, nil, accounts.NewUser{Email: "boss@example.com", Name: "Boss", Role: crm.RoleAdmin, Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mia, err := s.CreateUser(ctx, nil, accounts.NewUser{Email: "mia@example.com", Name: "Mia", Role: crm.RoleMember, Password: "mia's own password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		decided, err := db.GetUser(ctx, mia.ID) // what her change checked its passwords against
+		if err != nil {
+			t.Fatal(err)
+		}
+		temp, _, err := s.ResetPassword(ctx, admin, mia.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash, err := s.HashPassword("mia's newer password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		no := false
+		_, err = db.UpdateUser(ctx, mia.ID, crm.UserPatch{PasswordHash: &hash, MustChangePassword: &no, EndSessions: true,
+			IfSessionVersion: &decided.SessionVersion}, time.Now())
+		if crm.CodeOf(err) != crm.CodeConflict {
+			t.Fatalf("a change decided before the reset: %v", err)
+		}
+		after, err := db.GetUser(ctx, mia.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bcrypt.CompareHashAndPassword([]byte(after.PasswordHash), []byte(temp)) != nil || !after.MustChangePassword ||
+			after.SessionVersion != decided.SessionVersion+1 {
+			t.Fatalf("the reset was undone: must change %v, session version %d (was %d)", after.MustChangePassword, after.SessionVersion, decided.SessionVersion)
+		}
+		// and with the version it holds now, her change goes through
+		if _, err := s.ChangePassword(ctx, after, temp, "mia's newer password", "127.0.0.1"); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

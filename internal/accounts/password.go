@@ -95,7 +95,10 @@ func (s *Service) ChangePassword(ctx context.Context, actor *crm.User, current, 
 		return nil, err
 	}
 	no := false
-	return s.Store.UpdateUser(ctx, u.ID, crm.UserPatch{PasswordHash: &hash, MustChangePassword: &no, EndSessions: true}, s.Now())
+	// only if no reset (or other change of the password) committed while
+	// the passwords were checked and hashed (a bcrypt call each)
+	return s.Store.UpdateUser(ctx, u.ID, crm.UserPatch{PasswordHash: &hash, MustChangePassword: &no, EndSessions: true,
+		IfSessionVersion: &u.SessionVersion}, s.Now())
 }
 
 // ResetPassword gives a user a temporary password, returned in plain text

@@ -51,6 +51,11 @@ type UserPatch struct {
 	MustChangePassword *bool
 	// EndSessions raises SessionVersion, ending every session of the user.
 	EndSessions bool
+	// IfSessionVersion, when set, writes only while the user's session
+	// version is still this one (Conflict otherwise): a password change
+	// decided on the password it checked must not undo an admin's reset
+	// (or another change) that committed meanwhile.
+	IfSessionVersion *int64
 }
 
 // APIToken is a personal bearer token; only its SHA-256 hash is stored.

@@ -102,8 +102,14 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, p crm.UserPatch, now t
 			        name_key = COALESCE($7, name_key),
 			        must_change_password = COALESCE($8, must_change_password),
 			        session_version = session_version + CASE WHEN $9 THEN 1 ELSE 0 END
-			 WHERE id = $1`, id, p.Name, role, p.Active, p.PasswordHash, ts(now), key, p.MustChangePassword, p.EndSessions)
+			 WHERE id = $1 AND session_version = COALESCE($10, session_version)`,
+			id, p.Name, role, p.Active, p.PasswordHash, ts(now), key, p.MustChangePassword, p.EndSessions, p.IfSessionVersion)
 		if err := mustAffect(res, err, "user"); err != nil {
+			if p.IfSessionVersion != nil && errors.Is(err, crm.ErrNotFound) {
+				if _, err := tx.GetUser(ctx, id); err == nil {
+					return crm.Conflict("The password was changed or reset meanwhile; nothing was changed. Sign in again.")
+				}
+			}
 			return err
 		}
 		if key == nil {
