@@ -58,6 +58,10 @@ type WebhookAttempt struct {
 type WebhookStore interface {
 	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
 	GetWebhookEndpoint(ctx context.Context, id int64) (*WebhookEndpoint, error)
+	// LockWebhookEndpoint locks an endpoint's row until the transaction ends
+	// (engines whose writers run one at a time need not), before a read
+	// whose whole row is written back: an admin's edit, the automatic disable.
+	LockWebhookEndpoint(ctx context.Context, id int64) error
 	ListWebhookEndpoints(ctx context.Context) ([]WebhookEndpoint, error)
 	// UpdateWebhookEndpoint writes URL, events, secret, enabled, reason and failing_since.
 	UpdateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error

@@ -281,6 +281,12 @@ func (s *Service) Update(ctx context.Context, actor *crm.User, id int64, in Inpu
 	}
 	var e *crm.WebhookEndpoint
 	err := s.Store.InTx(ctx, func(tx crm.Store) error {
+		// the whole row is written back: locked first, so that neither the
+		// automatic disable nor a delivery's result committing meanwhile
+		// is overwritten with what was read before it
+		if err := tx.LockWebhookEndpoint(ctx, id); err != nil {
+			return err
+		}
 		var err error
 		if e, err = tx.GetWebhookEndpoint(ctx, id); err != nil {
 			return err
@@ -646,6 +652,11 @@ func (s *Service) Deliver(ctx context.Context, deliveryID int64) error {
 
 func (s *Service) disable(ctx context.Context, id int64, since, now time.Time) error {
 	return s.Store.InTx(ctx, func(tx crm.Store) error {
+		// locked as Update does: an admin's new URL or secret committed
+		// meanwhile is not written back over
+		if err := tx.LockWebhookEndpoint(ctx, id); err != nil {
+			return err
+		}
 		e, err := tx.GetWebhookEndpoint(ctx, id)
 		if err != nil || !e.Enabled {
 			return err

@@ -2,9 +2,11 @@ package webhooks_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -174,6 +176,81 @@ func TestPruneKeepsPendingAndRecent(t *testing.T) {
 		}
 		if n, err := wh.Prune(ctx); err != nil || n != 0 {
 			t.Fatalf("a second prune: %d %v", n, err)
+		}
+	})
+}
+
+// TestEditMeetsTheAutomaticDisable: an admin saves an endpoint's URL again
+// and again while a delivery's failure disables it (24 hours of failures),
+// 20 rounds: both changes stay, the last URL saved and the disable. Each
+// wrote back the whole row it had read, so on PostgreSQL one undid the
+// other (the endpoint enabled again unseen, or an old URL restored) in the
+// first round of every run before the row was locked.
+func TestEditMeetsTheAutomaticDisable(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := t.Context()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+		defer srv.Close()
+		start := time.Now().UTC()
+		var clock atomic.Pointer[time.Time]
+		clock.Store(&start)
+		wh := webhooks.New(db, nil, true)
+		wh.Now = func() time.Time { return *clock.Load() }
+		admin := &crm.User{Email: "a@example.com", Name: "A", Role: crm.RoleAdmin, Active: true, PasswordHash: "x", CreatedAt: start}
+		if err := db.CreateUser(ctx, admin); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 20 {
+			now := start.Add(time.Duration(round) * 48 * time.Hour)
+			clock.Store(&now)
+			url, events := srv.URL, []string{webhooks.ImportFinished}
+			ep, err := wh.Create(ctx, admin, webhooks.Input{URL: &url, Events: &events})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := fmt.Sprintf("evt_%d", round)
+			if err := wh.Emit(ctx, webhooks.Event{ID: id, Type: webhooks.ImportFinished, At: now, Data: []byte(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			ds, err := wh.Deliveries(ctx, admin, ep.ID, 0, 1)
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("deliveries %v %v", ds, err)
+			}
+			if err := wh.Deliver(ctx, ds[0].ID); !errors.Is(err, webhooks.ErrRetry) {
+				t.Fatalf("a 503: %v", err)
+			}
+			later := now.Add(24*time.Hour + time.Second)
+			clock.Store(&later)
+			// the admin saves the URL again and again while the failure
+			// disables the endpoint
+			var errs [2]error
+			var done atomic.Bool
+			var last string
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for i := 0; !done.Load() && errs[1] == nil; i++ {
+					u := fmt.Sprintf("%s/v%d", srv.URL, i)
+					if _, errs[1] = wh.Update(ctx, admin, ep.ID, webhooks.Input{URL: &u}); errs[1] == nil {
+						last = u
+					}
+				}
+			})
+			time.Sleep(time.Millisecond)
+			errs[0] = wh.Deliver(ctx, ds[0].ID)
+			time.Sleep(time.Millisecond)
+			done.Store(true)
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			newURL := last
+			got, err := wh.Get(ctx, admin, ep.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.URL != newURL || got.Enabled {
+				t.Fatalf("round %d: url %s, enabled %v: one change undid the other", round, got.URL, got.Enabled)
+			}
 		}
 	})
 }

@@ -63,6 +63,19 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context) ([]crm.WebhookEndpoint
 	}, `SELECT `+endpointCols+` FROM webhook_endpoints ORDER BY id`)
 }
 
+func (s *Store) LockWebhookEndpoint(ctx context.Context, id int64) error {
+	if s.tx == nil {
+		return errors.New("sqlstore: LockWebhookEndpoint outside a transaction")
+	}
+	l, ok := s.d.(Locker)
+	if !ok {
+		return nil
+	}
+	var one int64
+	err := s.tx.QueryRowContext(ctx, `SELECT id FROM webhook_endpoints WHERE id = $1`+l.ForUpdate(), id).Scan(&one)
+	return notFound(err, "webhook endpoint")
+}
+
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e *crm.WebhookEndpoint) error {
 	e.UpdatedAt = ts(e.UpdatedAt)
 	return s.exec1(ctx, "webhook endpoint", `UPDATE webhook_endpoints SET url = $2, events = $3, secret = $4, enabled = $5,
