@@ -60,6 +60,10 @@ func (s *Service) EditContact(ctx context.Context, actor *crm.User, id int64, va
 	}
 	now := s.now()
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
+		// locked: the customer's primary contact is decided among its others
+		if _, err := writable(ctx, tx, k.CustomerID); err != nil {
+			return err
+		}
 		if value != nil && next != k.Value {
 			if err := tx.UpdateContactValue(ctx, id, next, now); err != nil {
 				if crm.CodeOf(err) == crm.CodeConflict {
@@ -100,6 +104,12 @@ func (s *Service) RemoveContact(ctx context.Context, actor *crm.User, id int64) 
 	}
 	now := s.now()
 	return s.Store.InTx(ctx, func(tx crm.Store) error {
+		// locked: a removed primary's successor is chosen among the others,
+		// which a removal running beside it would change (two removals at
+		// once left the customer's primary e-mail blank)
+		if _, err := writable(ctx, tx, k.CustomerID); err != nil {
+			return err
+		}
 		if err := tx.RemoveContact(ctx, id, now); err != nil {
 			return err
 		}

@@ -117,3 +117,50 @@ func TestWritesMeetACustomerMerge(t *testing.T) {
 		}
 	})
 }
+
+// TestTwoContactRemovalsAtOnce: two of a customer's three e-mail addresses,
+// the primary among them, are removed at the same moment, many rounds: the
+// one left is the primary, and the table's primary e-mail is that one. Each
+// removal chose a successor among the others, which the other removal was
+// changing, and on PostgreSQL the customer could end with no primary and a
+// blank primary e-mail.
+func TestTwoContactRemovalsAtOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db *store.DB) {
+		svc := customers.New(db)
+		admin := mkUser(t, db, "boss@example.com", crm.RoleAdmin)
+		for round := range 20 {
+			c, err := svc.Create(ctx, admin, customers.NewCustomer{FullName: fmt.Sprintf("Three Mails %d", round),
+				Contact: &customers.ContactInput{Channel: crm.ChannelEmail, Value: fmt.Sprintf("first%d@example.com", round)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []int64
+			for _, k := range c.Contacts {
+				ids = append(ids, k.ID)
+			}
+			for _, v := range []string{"second", "third"} {
+				k, err := svc.AddContact(ctx, admin, c.ID, customers.ContactInput{Channel: crm.ChannelEmail, Value: fmt.Sprintf("%s%d@example.com", v, round)}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, k.ID)
+			}
+			var errs [2]error
+			together(
+				func() { errs[0] = svc.RemoveContact(ctx, admin, ids[0]) }, // the primary
+				func() { errs[1] = svc.RemoveContact(ctx, admin, ids[1]) },
+			)
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatalf("round %d: %v", round, errs)
+			}
+			got, err := db.GetCustomer(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("third%d@example.com", round)
+			if len(got.Contacts) != 1 || !got.Contacts[0].Primary || got.Contacts[0].Value != want || got.PrimaryEmail != want {
+				t.Fatalf("round %d: contacts %+v, primary e-mail %q", round, got.Contacts, got.PrimaryEmail)
+			}
+		}
+	})
+}
