@@ -124,24 +124,35 @@ func (s *Store) CustomerIDs(ctx context.Context, f crm.CustomerFilter, afterID i
 // customers are left alone: nothing changes them again but a later merge
 // of the one they point at, which must not wait for a bulk chunk holding them.
 func (s *Store) LockCustomers(ctx context.Context, ids []int64) error {
-	if s.tx == nil {
-		return errors.New("sqlstore: LockCustomers outside a transaction")
-	}
-	l, ok := s.d.(Locker)
-	if !ok || len(ids) == 0 {
-		return nil
+	if len(ids) == 0 {
+		return s.lockRows(ctx, "LockCustomers", "")
 	}
 	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
 	return inChunks(sorted, func(part []int64) error {
-		rows, err := s.tx.QueryContext(ctx, `SELECT id FROM customers WHERE id IN `+inList(part)+` AND merged_into IS NULL ORDER BY id`+l.ForUpdate(), s.once()...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-		}
-		return rows.Err()
+		return s.lockRows(ctx, "LockCustomers", `SELECT id FROM customers WHERE id IN `+inList(part)+` AND merged_into IS NULL ORDER BY id`, s.once()...)
 	})
+}
+
+// lockRows runs query, a SELECT, FOR UPDATE, locking the rows it reads
+// until the transaction ends, on engines whose transactions run side by side
+// (Locker); SQLite's run one at a time and need no lock. An empty query
+// only checks that a transaction is open (what names the caller).
+func (s *Store) lockRows(ctx context.Context, what, query string, args ...any) error {
+	if s.tx == nil {
+		return errors.New("sqlstore: " + what + " outside a transaction")
+	}
+	l, ok := s.d.(Locker)
+	if !ok || query == "" {
+		return nil
+	}
+	rows, err := s.tx.QueryContext(ctx, query+l.ForUpdate(), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 // ownerCond is the condition of an OwnerExpectation, its argument numbered next.

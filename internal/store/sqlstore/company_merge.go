@@ -202,23 +202,11 @@ func (s *Store) GetCompanyState(ctx context.Context, id int64) (*crm.CompanyStat
 // LockCompanies locks the companies' rows in id order (PostgreSQL), so that
 // two merges sharing a company run one after the other and never deadlock.
 func (s *Store) LockCompanies(ctx context.Context, ids []int64) error {
-	if s.tx == nil {
-		return errors.New("sqlstore: LockCompanies outside a transaction")
+	if len(ids) == 0 {
+		return s.lockRows(ctx, "LockCompanies", "")
 	}
-	l, ok := s.d.(Locker)
-	if !ok || len(ids) == 0 {
-		return nil
-	}
-	sorted := slices.Compact(slices.Sorted(slices.Values(ids)))
-	in, args := idArgs(sorted, 1)
-	rows, err := s.tx.QueryContext(ctx, `SELECT id FROM companies WHERE id IN `+in+` ORDER BY id`+l.ForUpdate(), args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-	}
-	return rows.Err()
+	in, args := idArgs(slices.Compact(slices.Sorted(slices.Values(ids))), 1)
+	return s.lockRows(ctx, "LockCompanies", `SELECT id FROM companies WHERE id IN `+in+` ORDER BY id`, args...)
 }
 
 // currentCompanies maps company ids to the companies a customer written

@@ -44,21 +44,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (*crm.User, er
 }
 
 func (s *Store) LockAdmins(ctx context.Context) error {
-	if s.tx == nil {
-		return errors.New("sqlstore: LockAdmins outside a transaction")
-	}
-	l, ok := s.d.(Locker)
-	if !ok {
-		return nil
-	}
-	rows, err := s.tx.QueryContext(ctx, `SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id`+l.ForUpdate())
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-	}
-	return rows.Err()
+	return s.lockRows(ctx, "LockAdmins", `SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id`)
 }
 
 func (s *Store) ListUsers(ctx context.Context) ([]crm.User, error) {

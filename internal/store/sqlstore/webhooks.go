@@ -64,16 +64,7 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context) ([]crm.WebhookEndpoint
 }
 
 func (s *Store) LockWebhookEndpoint(ctx context.Context, id int64) error {
-	if s.tx == nil {
-		return errors.New("sqlstore: LockWebhookEndpoint outside a transaction")
-	}
-	l, ok := s.d.(Locker)
-	if !ok {
-		return nil
-	}
-	var one int64
-	err := s.tx.QueryRowContext(ctx, `SELECT id FROM webhook_endpoints WHERE id = $1`+l.ForUpdate(), id).Scan(&one)
-	return notFound(err, "webhook endpoint")
+	return s.lockRows(ctx, "LockWebhookEndpoint", `SELECT id FROM webhook_endpoints WHERE id = $1`, id)
 }
 
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, e *crm.WebhookEndpoint) error {
