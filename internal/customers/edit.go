@@ -162,13 +162,10 @@ func (s *Service) AddTags(ctx context.Context, actor *crm.User, id int64, names 
 	if len(names) == 0 {
 		return nil, crm.Invalid("name", "Enter a tag name.")
 	}
-	c, err := s.Store.GetCustomer(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
 	err = s.Store.InTx(ctx, func(tx crm.Store) error {
-		if _, err := writable(ctx, tx, id); err != nil {
+		c, err := writable(ctx, tx, id) // its tags as they are now, not as read before
+		if err != nil {
 			return err
 		}
 		tags, err := tx.EnsureTags(ctx, names, now)

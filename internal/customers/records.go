@@ -58,9 +58,7 @@ func checkDeal(d *crm.Deal, in DealInput) error {
 
 // AddDeal adds a deal to a customer.
 func (s *Service) AddDeal(ctx context.Context, actor *crm.User, customerID int64, in DealInput) (*crm.Deal, error) {
-	if _, err := s.Store.GetCustomer(ctx, customerID); err != nil {
-		return nil, err
-	}
+	// the customer is checked (found, not merged away) and locked in the write's transaction
 	d := &crm.Deal{CustomerID: customerID, Currency: "EUR", Stage: "lead", AuthorID: &actor.ID}
 	if err := checkDeal(d, in); err != nil {
 		return nil, err
@@ -117,9 +115,7 @@ func checkBody(body string) (string, error) {
 
 // AddNote adds a note to a customer.
 func (s *Service) AddNote(ctx context.Context, actor *crm.User, customerID int64, body string) (*crm.Note, error) {
-	if _, err := s.Store.GetCustomer(ctx, customerID); err != nil {
-		return nil, err
-	}
+	// the customer is checked (found, not merged away) and locked in the write's transaction
 	body, err := checkBody(body)
 	if err != nil {
 		return nil, err
@@ -175,9 +171,7 @@ type TaskInput struct {
 
 // AddTask adds a task to a customer.
 func (s *Service) AddTask(ctx context.Context, actor *crm.User, customerID int64, in TaskInput) (*crm.Task, error) {
-	if _, err := s.Store.GetCustomer(ctx, customerID); err != nil {
-		return nil, err
-	}
+	// the customer is checked (found, not merged away) and locked in the write's transaction
 	now := s.now()
 	t := &crm.Task{CustomerID: customerID, AuthorID: &actor.ID, CreatedAt: now}
 	if err := applyTask(t, in, now); err != nil {
