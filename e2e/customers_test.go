@@ -124,6 +124,8 @@ func TestCustomerTable(t *testing.T) {
 		t.Fatalf("the company dialog's country is %q, not the customer's Germany", c)
 	}
 	screenshot(t, ctx, "create-company")
+	atWidth(t, ctx, "create-company-1440", 1440)
+	atWidth(t, ctx, "create-company-390", 390)
 	do(t, ctx,
 		chromedp.Click(css("#company-submit")),
 		chromedp.WaitNotVisible(css("#company-dialog")),

@@ -79,6 +79,10 @@ func TestCustomerDrawer(t *testing.T) {
 		chromedp.WaitVisible(css("#compose-dialog")), chromedp.Click(css(`#compose-dialog button[type=submit]`)),
 		chromedp.WaitVisible(css(`#compose-dialog [data-field="subject"] .field-error`)))
 	screenshot(t, ctx, "compose-error")
+	// the message box shows its rows (it was one input's height, 34 px)
+	if h := get(t, ctx, chromedp.Evaluate[float64](`document.querySelector("#m-body").getBoundingClientRect().height`)); h < 100 {
+		t.Fatalf("the message box is %.0f px tall", h)
+	}
 	do(t, ctx, chromedp.SendKeys(css("#m-subject"), "Following up"), chromedp.SendKeys(css("#m-body"), "Hello, here is the offer we talked about."),
 		chromedp.Click(css(`#compose-dialog button[type=submit]`)), chromedp.WaitVisible(css(".toast")))
 	present(t, ctx, "#drawer .message .badge-warn")
